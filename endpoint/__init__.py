@@ -1,0 +1,34 @@
+"""The web tier: a Flask application built by a factory that takes its dependencies."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from smartregion.settings import Settings, load_settings
+from smartregion.store import StoreBackend, open_backend
+
+
+def create_app(settings: Settings | None = None, backend: StoreBackend | None = None) -> Flask:
+    """A Flask app serving the store ``backend`` (opened from ``settings`` when not given)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["SMARTREGION_SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.extensions["smartregion.backend"] = backend or open_backend(settings)
+
+    from endpoint import health
+
+    app.register_blueprint(health.bp)
+    return app
+
+
+def backend_of(app: Flask) -> StoreBackend:
+    """The store backend an app serves."""
+    backend: StoreBackend = app.extensions["smartregion.backend"]
+    return backend
+
+
+def settings_of(app: Flask) -> Settings:
+    """The settings an app was built with."""
+    settings: Settings = app.config["SMARTREGION_SETTINGS"]
+    return settings

@@ -1,0 +1,141 @@
+"""SHACL validation of data against ``shapes/`` with the ontology and schemes, reported so
+that an editor finds the file, the line, the entity and the rule at once."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Identifier
+
+from smartregion.namespaces import RDF, SH
+from smartregion.settings import Settings
+
+# sh:class checks see rdfs:subClassOf through the ontology graph that pyshacl mixes in,
+# so no inference pass is needed (and skipping it keeps validation fast).
+INFERENCE = "none"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL result, with the place in the input it concerns."""
+
+    focus: str
+    path: str | None
+    value: str | None
+    shape: str
+    severity: str
+    message_de: str
+    message_en: str
+    origin: str | None
+
+    def describe(self) -> str:
+        """One line: where, which entity, which property, what is wrong (de / en)."""
+        where = self.origin or "(no file)"
+        prop = f" {self.path}" if self.path else ""
+        value = f" = {self.value}" if self.value is not None else ""
+        message = self.message_de
+        if self.message_en and self.message_en != self.message_de:
+            message = f"{self.message_de} / {self.message_en}"
+        return f"{where}: <{self.focus}>{prop}{value}: {message} [{self.shape}]"
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of one validation run."""
+
+    conforms: bool
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Every violation and warning, one per line."""
+        lines = [f"Violation: {v.describe()}" for v in self.violations]
+        lines += [f"Warning: {w.describe()}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _load_turtle_dir(paths: Iterable[Path]) -> Graph:
+    graph = Graph()
+    for path in sorted(paths):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@functools.lru_cache(maxsize=4)
+def _shapes_and_ontology(shapes_dir: Path, ontology_dir: Path, stamp: float) -> tuple[Graph, Graph]:
+    del stamp  # part of the cache key only: files changed → parse again
+    shapes = _load_turtle_dir(shapes_dir.glob("*.ttl"))
+    ontology = _load_turtle_dir(ontology_dir.rglob("*.ttl"))
+    return shapes, ontology
+
+
+def shapes_and_ontology(settings: Settings) -> tuple[Graph, Graph]:
+    """The merged SHACL shapes and the ontology with its schemes (cached until they change)."""
+    files = [*settings.shapes_dir.glob("*.ttl"), *settings.ontology_dir.rglob("*.ttl")]
+    stamp = max((p.stat().st_mtime for p in files), default=0.0)
+    return _shapes_and_ontology(settings.shapes_dir, settings.ontology_dir, stamp)
+
+
+def validate(
+    data: Graph,
+    settings: Settings,
+    origins: Mapping[Identifier, str] | None = None,
+    focus_nodes: list[URIRef] | None = None,
+) -> ValidationReport:
+    """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in)."""
+    shapes, ontology = shapes_and_ontology(settings)
+    conforms, results, _text = shacl_validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference=INFERENCE,
+        advanced=True,
+        allow_warnings=True,
+        focus_nodes=focus_nodes,
+    )
+    report = ValidationReport(conforms=bool(conforms))
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        violation = _violation(results, result, origins or {})
+        if violation.severity == "Violation":
+            report.violations.append(violation)
+        else:
+            report.warnings.append(violation)
+    report.violations.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
+    report.warnings.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
+    return report
+
+
+def _violation(results: Graph, node: Identifier, origins: Mapping[Identifier, str]) -> Violation:
+    focus = results.value(node, SH.focusNode)
+    path = results.value(node, SH.resultPath)
+    value = results.value(node, SH.value)
+    shape = results.value(node, SH.sourceShape)
+    severity = results.value(node, SH.resultSeverity)
+    messages = {
+        (m.language or ""): str(m)
+        for m in results.objects(node, SH.resultMessage)
+        if isinstance(m, Literal)
+    }
+    fallback = next(iter(messages.values()), "constraint not met")
+    return Violation(
+        focus=str(focus),
+        path=results.namespace_manager.normalizeUri(path) if isinstance(path, URIRef) else None,
+        value=value.n3() if value is not None else None,
+        shape=_shape_name(shape),
+        severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+        message_de=messages.get("de", messages.get("", fallback)),
+        message_en=messages.get("en", fallback),
+        origin=origins.get(focus) if focus is not None else None,
+    )
+
+
+def _shape_name(shape: Identifier | None) -> str:
+    if isinstance(shape, URIRef):
+        text = str(shape)
+        return text.rsplit("#", 1)[-1] if "#" in text else text.rsplit("/", 1)[-1]
+    return "anonymous shape"

@@ -1,0 +1,225 @@
+"""``smartregion``: the command line. Commands are thin; the work is in plain functions.
+
+Exit codes follow pySHACL: 0 success/conforms, 1 data breaks a rule, 2 unreadable input or
+wrong usage.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from smartregion import __version__
+from smartregion.formats import GRAPH_FORMATS, graph_format
+from smartregion.settings import Settings, load_settings, setting_docs
+from smartregion.store import open_backend
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"), **overrides)
+    except (ValueError, OSError) as exc:
+        raise click.UsageError(f"settings: {exc}") from exc
+
+
+def _progress_printer() -> object:
+    state: dict[str, object] = {"bar": None, "what": None}
+
+    def show(what: str, done: int, total: int | None) -> None:
+        if total is None:
+            click.echo(f"… {what}", err=True)
+            return
+        if total > 1 and sys.stderr.isatty():
+            if state["what"] != what:
+                state["what"] = what
+            click.echo(f"\r{what}: {done}/{total}", err=True, nl=done == total)
+        elif done == total:
+            click.echo(f"{what}: {done}/{total}", err=True)
+
+    return show
+
+
+@click.group()
+@click.version_option(__version__, prog_name="smartregion")
+@click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="SMARTREGION_CONFIG", help="TOML file with settings (see 'smartregion settings').",
+)
+@click.pass_context
+def main(ctx: click.Context, config: Path | None) -> None:
+    """Smarte Region Hessen – Linked Open Data platform."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--force", is_flag=True, help="Publish even if the input did not change.")
+@click.pass_context
+def load(ctx: click.Context, sources: tuple[str, ...], force: bool) -> None:
+    """Validate SOURCES and publish them as one new store version.
+
+    Without SOURCES every curated folder of data/ is loaded. A source whose input did not
+    change since its last load is skipped (unless --force). Nothing is published if any
+    SHACL violation is found.
+    """
+    from loaders.pipeline import LoadFailed, load as run_load, resolve_sources
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
+    try:
+        summary = run_load(
+            resolve_sources(sources, settings), settings, backend, force=force,
+            progress=_progress_printer(),  # type: ignore[arg-type]
+        )
+    except LoadFailed as exc:
+        if exc.report is not None:
+            click.echo(exc.report.text(), err=True)
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    finally:
+        backend.close()
+    for name in summary.unchanged:
+        click.echo(f"{name}: unchanged, not reloaded")
+    for name, count in summary.triples.items():
+        click.echo(f"{name}: {count} triples")
+    if summary.report and summary.report.warnings:
+        click.echo(f"{len(summary.report.warnings)} SHACL warning(s):")
+        click.echo(summary.report.text())
+    if summary.triples:
+        version = summary.version.id if summary.version else "none"
+        click.echo(f"published version {version} in {summary.seconds:.1f} s")
+    else:
+        click.echo("nothing to publish")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Check curated files (YAML-LD or Turtle) against the shapes without publishing.
+
+    Links are resolved against all curated data and the served store. Exit code 0: conforms,
+    1: violations, 2: unreadable input.
+    """
+    from loaders.pipeline import LoadFailed, check_paths
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
+    try:
+        report = check_paths(list(paths), settings, backend)
+    except LoadFailed as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    finally:
+        backend.close()
+    if report.violations or report.warnings:
+        click.echo(report.text())
+    if report.conforms:
+        click.echo(f"Conforms ({len(report.warnings)} warning(s)).")
+    else:
+        click.echo(f"{len(report.violations)} violation(s).")
+        ctx.exit(1)
+
+
+@main.command()
+@click.pass_context
+def versions(ctx: click.Context) -> None:
+    """List the store versions on disk; '*' marks the one served."""
+    from smartregion.store.versions import VersionDirectory
+
+    directory = VersionDirectory(_settings(ctx).data_dir)
+    current = directory.current()
+    listed = directory.list()
+    if not listed:
+        click.echo("no versions yet (run 'smartregion load')")
+    for version in listed:
+        mark = "*" if current and version.number == current.number else " "
+        click.echo(f"{mark} {version.id}  {version.created.isoformat()}")
+
+
+@main.command()
+@click.option("--to", "target", metavar="ID", help="Version to serve (default: the previous one).")
+@click.pass_context
+def rollback(ctx: click.Context, target: str | None) -> None:
+    """Serve an older store version again (atomic pointer switch)."""
+    from smartregion.store.versions import VersionDirectory, VersionError
+
+    directory = VersionDirectory(_settings(ctx).data_dir)
+    try:
+        with directory.writer_lock():
+            version = directory.rollback(target)
+    except VersionError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(1)
+    click.echo(f"now serving version {version.id}")
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "source", metavar="SOURCE", help="Dump only this source's graph.")
+@click.pass_context
+def dump(ctx: click.Context, output: Path, source: str | None) -> None:
+    """Write the served data to OUTPUT; the format follows its extension.
+
+    Extensions: .ttl .nt .jsonld .rdf (one graph, needs --graph) and .nq .trig (all
+    graphs); add .gz to compress.
+    """
+    from smartregion.uris import graph_uri
+
+    settings = _settings(ctx)
+    compressed = output.suffix == ".gz"
+    extension = (output.with_suffix("") if compressed else output).suffix.lstrip(".")
+    fmt = graph_format(extension)
+    if fmt is None:
+        names = ", ".join(f".{f.extension}" for f in GRAPH_FORMATS)
+        raise click.UsageError(f"unknown extension .{extension} (use {names}, optionally .gz)")
+    if not fmt.quads and source is None:
+        raise click.UsageError(f".{extension} holds one graph: name it with --graph SOURCE")
+    backend = open_backend(settings)
+    try:
+        uri = graph_uri(settings.base_uri, source) if source else None
+        if uri is not None and uri not in backend.graph_uris():
+            raise click.UsageError(f"no published graph for source {source!r}")
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = Path(tmp) / f"dump.{fmt.extension}"
+            backend.dump(plain, fmt, uri)
+            if compressed:
+                with plain.open("rb") as src, gzip.open(output, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            else:
+                shutil.copyfile(plain, output)
+    finally:
+        backend.close()
+    click.echo(f"wrote {output} ({output.stat().st_size} bytes)")
+
+
+@main.command("settings")
+@click.pass_context
+def show_settings(ctx: click.Context) -> None:
+    """Show every setting: environment variable, value in effect, and what it does."""
+    settings = _settings(ctx)
+    for env, _default, help_text in setting_docs():
+        value = getattr(settings, env.removeprefix("SMARTREGION_").lower())
+        shown = ",".join(value) if isinstance(value, tuple) else value
+        click.echo(f"{env}={shown}\n    {help_text}")
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (overrides SMARTREGION_HOST).")
+@click.option("--port", type=int, help="Port to listen on (overrides SMARTREGION_PORT).")
+@click.option("--workers", type=int, help="Worker processes (overrides SMARTREGION_WORKERS).")
+@click.option("--dev", is_flag=True, help="Flask development server with the reloader.")
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int | None, dev: bool
+) -> None:
+    """Serve the SPARQL endpoint, Linked Data pages and catalogue."""
+    from smartregion.serving import run_serve
+
+    run_serve(_settings(ctx, host=host, port=port, workers=workers), dev=dev)

@@ -1,0 +1,129 @@
+"""The one settings object: every setting declared once, with default, type and help text.
+
+Values come from (later wins) the defaults below, an optional TOML file (``SMARTREGION_CONFIG``
+or ``--config``), ``SMARTREGION_*`` environment variables and command-line options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "SMARTREGION_"
+
+
+def _setting(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Platform settings. Field ``x`` is read from ``SMARTREGION_X`` or TOML key ``x``."""
+
+    base_uri: str = _setting(
+        "https://data.smarte-region-hessen.de/",
+        "Base URI of all things, documents and graphs (ends with '/').",
+    )
+    data_dir: Path = _setting(
+        PROJECT_DIR / "var" / "store",
+        "Directory of the embedded store (numbered versions and the 'current' pointer).",
+    )
+    source_dir: Path = _setting(
+        PROJECT_DIR / "data", "Directory of the curated sources (YAML-LD, one folder per source)."
+    )
+    ontology_dir: Path = _setting(
+        PROJECT_DIR / "ontology", "Directory of the ontology, JSON-LD context and SKOS schemes."
+    )
+    shapes_dir: Path = _setting(PROJECT_DIR / "shapes", "Directory of the SHACL shapes.")
+    host: str = _setting("127.0.0.1", "Interface the server listens on.")
+    port: int = _setting(8000, "TCP port the server listens on.")
+    workers: int = _setting(2, "Web worker processes of 'smartregion serve'.")
+    keep_versions: int = _setting(5, "Store versions kept for rollback (at least 1).")
+    store: str = _setting("embedded", "Store backend: 'embedded' (Oxigraph on disk) or 'remote'.")
+    query_timeout: float = _setting(30.0, "Deadline of one SPARQL query in seconds.")
+    query_memory_mb: int = _setting(1024, "Memory cap of one query executor process in MiB.")
+    query_executors: int = _setting(2, "Query executor processes per web worker.")
+    result_limit: int = _setting(100_000, "Most rows (or triples) one query result may have.")
+    max_request_bytes: int = _setting(1_000_000, "Largest accepted request body in bytes.")
+    service_allowlist: tuple[str, ...] = _setting(
+        (), "Endpoints that SPARQL SERVICE may call (comma-separated); empty = SERVICE refused."
+    )
+    service_timeout: float = _setting(10.0, "Timeout of one SERVICE call in seconds.")
+
+    def __post_init__(self) -> None:
+        if not self.base_uri.endswith("/"):
+            raise ValueError(f"base_uri must end with '/': {self.base_uri!r}")
+        if self.keep_versions < 1:
+            raise ValueError("keep_versions must be at least 1")
+        if self.store not in ("embedded", "remote"):
+            raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (values are converted like environment values)."""
+        return dataclasses.replace(self, **_convert_all(changes))
+
+
+def setting_docs() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, in declaration order."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, Path):
+            default = default.relative_to(PROJECT_DIR) if default.is_relative_to(PROJECT_DIR) else default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        rows.append((ENV_PREFIX + f.name.upper(), str(default), f.metadata["help"]))
+    return rows
+
+
+def _convert(name: str, value: Any) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if name not in fields:
+        raise ValueError(f"unknown setting {name!r}")
+    kind = type(fields[name].default)
+    if isinstance(value, kind):
+        return value
+    if kind is tuple:
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        return tuple(item.strip() for item in items if str(item).strip())
+    if kind is Path:
+        return Path(value)
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise ValueError(f"setting {name}: {value!r} is not a valid {kind.__name__}") from exc
+
+
+def _convert_all(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _convert(name, value) for name, value in values.items()}
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings from TOML file, then environment, then explicit overrides (``None`` ignored)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = config_file or (
+        Path(environ[ENV_PREFIX + "CONFIG"]) if environ.get(ENV_PREFIX + "CONFIG") else None
+    )
+    if config_file is not None:
+        with config_file.open("rb") as handle:
+            values.update(tomllib.load(handle))
+    names = {f.name for f in dataclasses.fields(Settings)}
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in names:
+                raise ValueError(f"unknown setting in environment: {key}")
+            values[name] = value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**_convert_all(values))

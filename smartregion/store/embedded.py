@@ -1,0 +1,192 @@
+"""EmbeddedBackend: pyoxigraph on disk, read-only readers, versioned atomic publishing."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from smartregion.formats import GraphFormat, ResultsFormat
+from smartregion.settings import Settings
+from smartregion.store.backend import (
+    Bindings,
+    QueryResult,
+    QuerySyntaxError,
+    Row,
+    StoreError,
+)
+from smartregion.store.publication import Publication, StoreVersion
+from smartregion.store.terms import bind, to_oxigraph, to_rdflib
+from smartregion.store.versions import VersionDirectory, VersionInfo
+from smartregion.uris import meta_graph_uri
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedBackend:
+    """The platform's default store: an Oxigraph database per version under ``data_dir``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.versions = VersionDirectory(settings.data_dir)
+        self._lock = threading.Lock()
+        self._reader: tuple[int, ox.Store] | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def version(self) -> StoreVersion | None:
+        info = self.versions.current()
+        return info.as_store_version() if info else None
+
+    def reader(self) -> ox.Store:
+        """A read-only store of the current version, reopened when the pointer moved."""
+        info = self.versions.current()
+        with self._lock:
+            if info is None:
+                self._reader = None
+                return ox.Store()  # an empty in-memory store answers every query with nothing
+            if self._reader is None or self._reader[0] != info.number:
+                self._reader = (info.number, ox.Store.read_only(str(info.path)))
+            return self._reader[1]
+
+    def query(
+        self,
+        text: str,
+        *,
+        results_format: ResultsFormat,
+        graph_format: GraphFormat,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        result = self._run(text, default_graph_uris, named_graph_uris)
+        if isinstance(result, ox.QueryBoolean):
+            body = result.serialize(format=results_format.oxigraph)
+            return QueryResult("boolean", results_format.media_type, [body])
+        if isinstance(result, ox.QuerySolutions):
+            body = result.serialize(format=results_format.oxigraph)
+            return QueryResult("solutions", results_format.media_type, [body])
+        body = result.serialize(format=graph_format.oxigraph)
+        return QueryResult("graph", graph_format.media_type, [body])
+
+    def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
+        result = self._run(bind(text, bindings))
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("select() needs a SELECT query")
+        names = [v.value for v in result.variables]
+        return [
+            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            for solution in result
+        ]
+
+    def construct(self, text: str, bindings: Bindings | None = None) -> Graph:
+        result = self._run(bind(text, bindings))
+        if not isinstance(result, ox.QueryTriples):
+            raise StoreError("construct() needs a CONSTRUCT or DESCRIBE query")
+        graph = Graph()
+        for triple in result:
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate),
+                       to_rdflib(triple.object)))
+        return graph
+
+    def graph(self, graph_uri: str) -> Graph:
+        graph = Graph()
+        for quad in self.reader().quads_for_pattern(None, None, None, ox.NamedNode(graph_uri)):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
+
+    def graph_uris(self) -> list[str]:
+        return sorted(g.value for g in self.reader().named_graphs() if isinstance(g, ox.NamedNode))
+
+    def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
+        store = self.reader()
+        if graph_uri is None:
+            if not fmt.quads:
+                raise StoreError(f"dumping all graphs needs a quad format, not {fmt.name}")
+            store.dump(str(target), format=fmt.oxigraph)
+        else:
+            store.dump(str(target), format=fmt.oxigraph, from_graph=ox.NamedNode(graph_uri))
+        return target.stat().st_size
+
+    def _run(
+        self,
+        text: str,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        store = self.reader()
+        try:
+            if default_graph_uris or named_graph_uris:
+                return store.query(
+                    text,
+                    default_graph=[ox.NamedNode(u) for u in default_graph_uris] or None,
+                    named_graphs=[ox.NamedNode(u) for u in named_graph_uris] or None,
+                )
+            return store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+
+    # -- writing ---------------------------------------------------------------------------
+    def publish(self, publication: Publication) -> StoreVersion:
+        """Copy the current version, apply the publication, then switch atomically."""
+        with self.versions.writer_lock():
+            current = self.versions.current()
+            number, path = self.versions.new_version_path()
+            try:
+                self._write_version(current, path, publication)
+                info = self.versions.complete(number)
+                self.versions.switch_to(number)
+            except BaseException:
+                self.versions.discard(path)
+                raise
+            pruned = self.versions.prune(self.settings.keep_versions)
+            if pruned:
+                log.info("pruned versions %s", ", ".join(pruned))
+            return info.as_store_version()
+
+    def _write_version(
+        self, current: VersionInfo | None, path: Path, publication: Publication
+    ) -> None:
+        if current is not None:
+            ox.Store.read_only(str(current.path)).backup(str(path))
+        store = ox.Store(str(path))
+        try:
+            meta = ox.NamedNode(meta_graph_uri(self.settings.base_uri))
+            for graph_uri, graph in publication.graphs.items():
+                node = ox.NamedNode(graph_uri)
+                if store.contains_named_graph(node):
+                    store.remove_graph(node)
+                if len(graph):
+                    store.bulk_extend(_quads(graph, node))
+            for graph_uri, record in publication.records.items():
+                stale = [q for q in store.quads_for_pattern(None, None, None, meta)
+                         if _belongs_to(q.subject, graph_uri)]
+                for quad in stale:
+                    store.remove(quad)
+                store.bulk_extend(_quads(record, meta))
+            store.flush()
+            store.optimize()
+        finally:
+            del store
+            gc.collect()
+
+    def close(self) -> None:
+        with self._lock:
+            self._reader = None
+        gc.collect()
+
+
+def _quads(graph: Graph, graph_node: ox.NamedNode) -> Iterator[ox.Quad]:
+    for s, p, o in graph:
+        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_node)  # type: ignore[arg-type]
+
+
+def _belongs_to(subject: object, graph_uri: str) -> bool:
+    """Whether a metadata subject is part of the record about ``graph_uri``."""
+    if not isinstance(subject, ox.NamedNode):
+        return False
+    return subject.value == graph_uri or subject.value.startswith(graph_uri + "#")
