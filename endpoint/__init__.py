@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 
 from smartregion.settings import Settings, load_settings
 from smartregion.store import StoreBackend, open_backend
+
+
+# One blueprint per concern; each module exposes ``bp``.
+BLUEPRINTS: list[str] = [
+    "endpoint.health",
+    "endpoint.i18n",
+    "endpoint.site",
+    "endpoint.resources",
+    "endpoint.vocabulary",
+]
 
 
 def create_app(settings: Settings | None = None, backend: StoreBackend | None = None) -> Flask:
@@ -16,9 +28,12 @@ def create_app(settings: Settings | None = None, backend: StoreBackend | None = 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["smartregion.backend"] = backend or open_backend(settings)
 
-    from endpoint import health
+    from endpoint import errors
 
-    app.register_blueprint(health.bp)
+    errors.register(app)
+    for module_name in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp)
     return app
 
 

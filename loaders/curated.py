@@ -143,9 +143,14 @@ def read_entities(path: Path, raw: bytes, context: Context) -> list[dict[str, An
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise SourceError(f"{location}:{line}", "yaml-syntax", str(exc.problem or exc), 2) from exc
+        # The context mark is where the broken construct starts (an unclosed quote, say);
+        # the problem mark is where the parser noticed, which may be the end of the file.
+        start = exc.context_mark or exc.problem_mark
+        line = start.line + 1 if start else 0
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if exc.problem_mark is not None and exc.problem_mark is not start:
+            message += f" (noticed at line {exc.problem_mark.line + 1})"
+        raise SourceError(f"{location}:{line}", "yaml-syntax", message, 2) from exc
     if document is None:
         return []
     items = document if isinstance(document, list) else [document]

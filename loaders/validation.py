@@ -10,9 +10,10 @@ from pathlib import Path
 
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import NamespaceManager
 from rdflib.term import Identifier
 
-from smartregion.namespaces import RDF, SH
+from smartregion.namespaces import PREFIXES, RDF, SH
 from smartregion.settings import Settings
 
 # sh:class checks see rdfs:subClassOf through the ontology graph that pyshacl mixes in,
@@ -124,7 +125,7 @@ def _violation(results: Graph, node: Identifier, origins: Mapping[Identifier, st
     fallback = next(iter(messages.values()), "constraint not met")
     return Violation(
         focus=str(focus),
-        path=results.namespace_manager.normalizeUri(path) if isinstance(path, URIRef) else None,
+        path=_prefixed(path) if isinstance(path, URIRef) else None,
         value=value.n3() if value is not None else None,
         shape=_shape_name(shape),
         severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
@@ -132,6 +133,18 @@ def _violation(results: Graph, node: Identifier, origins: Mapping[Identifier, st
         message_en=messages.get("en", fallback),
         origin=origins.get(focus) if focus is not None else None,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _namespace_manager() -> NamespaceManager:
+    manager = NamespaceManager(Graph(), bind_namespaces="none")
+    for prefix, namespace in PREFIXES.items():
+        manager.bind(prefix, namespace)
+    return manager
+
+
+def _prefixed(iri: URIRef) -> str:
+    return _namespace_manager().normalizeUri(iri)
 
 
 def _shape_name(shape: Identifier | None) -> str:

@@ -16,7 +16,7 @@ import click
 
 from smartregion import __version__
 from smartregion.formats import GRAPH_FORMATS, graph_format
-from smartregion.settings import Settings, load_settings, setting_docs
+from smartregion.settings import Settings, load_settings, secret_settings, setting_docs
 from smartregion.store import open_backend
 
 
@@ -207,6 +207,8 @@ def show_settings(ctx: click.Context) -> None:
     for env, _default, help_text in setting_docs():
         value = getattr(settings, env.removeprefix("SMARTREGION_").lower())
         shown = ",".join(value) if isinstance(value, tuple) else value
+        if env.removeprefix("SMARTREGION_").lower() in secret_settings() and value:
+            shown = "********"
         click.echo(f"{env}={shown}\n    {help_text}")
 
 

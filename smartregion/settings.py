@@ -18,8 +18,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "SMARTREGION_"
 
 
-def _setting(default: Any, help_text: str) -> Any:
-    return field(default=default, metadata={"help": help_text})
+def _setting(default: Any, help_text: str, *, secret: bool = False) -> Any:
+    return field(default=default, repr=not secret, metadata={"help": help_text, "secret": secret})
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,13 @@ class Settings:
         (), "Endpoints that SPARQL SERVICE may call (comma-separated); empty = SERVICE refused."
     )
     service_timeout: float = _setting(10.0, "Timeout of one SERVICE call in seconds.")
+    query_url: str = _setting("", "Remote store: SPARQL 1.1 Query endpoint URL.")
+    update_url: str = _setting("", "Remote store: SPARQL 1.1 Update endpoint URL.")
+    gsp_url: str = _setting("", "Remote store: Graph Store Protocol endpoint URL (optional).")
+    store_user: str = _setting("", "Remote store: user name for HTTP basic authentication.")
+    store_password: str = _setting("", "Remote store: password for basic auth (never shown).", secret=True)
+    store_token: str = _setting("", "Remote store: bearer token (never shown).", secret=True)
+    store_timeout: float = _setting(60.0, "Remote store: timeout of one request in seconds.")
 
     def __post_init__(self) -> None:
         if not self.base_uri.endswith("/"):
@@ -63,10 +70,17 @@ class Settings:
             raise ValueError("keep_versions must be at least 1")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+        if self.store == "remote" and not self.query_url:
+            raise ValueError("store 'remote' needs SMARTREGION_QUERY_URL")
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (values are converted like environment values)."""
         return dataclasses.replace(self, **_convert_all(changes))
+
+
+def secret_settings() -> frozenset[str]:
+    """Names of the settings whose values are never logged or shown."""
+    return frozenset(f.name for f in dataclasses.fields(Settings) if f.metadata["secret"])
 
 
 def setting_docs() -> list[tuple[str, str, str]]:

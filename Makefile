@@ -1,0 +1,51 @@
+# The README's two commands: `make serve` and `make test`. Each sets up from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: setup serve test test-fast lint bench browser ui clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP) ui
+
+# Self-hosted front-end assets (YASGUI, Leaflet) from the npm registry; no CDN at run time.
+ui:
+	@if [ -f package.json ]; then \
+	  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi; \
+	  $(BIN)/python -m endpoint.assets install; \
+	fi
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium'"; exit 1; fi; \
+	fi
+
+serve: setup
+	$(BIN)/smartregion load
+	$(BIN)/smartregion serve
+
+test: setup browser
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not e2e and not browser and not remote and not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,106 @@
+"""The one content-negotiation helper: ``format=`` / extension first, then ``Accept``.
+
+Built on werkzeug's Accept parser (q-values, lists, wildcards); never parses Accept by hand.
+Offers are listed in server preference order: the first wins a tie (and ``*/*``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import Request
+
+from smartregion.formats import GRAPH_FORMATS, RESULTS_FORMATS
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A representation the server can produce: media type, file extension, short name."""
+
+    media_type: str
+    extension: str
+    name: str
+
+
+HTML = Offer("text/html", "html", "html")
+GRAPH_OFFERS: tuple[Offer, ...] = tuple(
+    Offer(f.media_type, f.extension, f.name) for f in GRAPH_FORMATS
+)
+TRIPLE_OFFERS: tuple[Offer, ...] = tuple(
+    Offer(f.media_type, f.extension, f.name) for f in GRAPH_FORMATS if not f.quads
+)
+RESULTS_OFFERS: tuple[Offer, ...] = tuple(
+    Offer(f.media_type, f.extension, f.name) for f in RESULTS_FORMATS
+)
+_ALIASES = {
+    "json": "application/json",
+    "xml": "application/xml",
+    "turtle": "text/turtle",
+    "ttl": "text/turtle",
+    "json-ld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "rdfxml": "application/rdf+xml",
+    "nt": "application/n-triples",
+    "n-triples": "application/n-triples",
+}
+
+
+class NotAcceptable(Exception):
+    """Nothing offered fits the request; ``offers`` lists what could have been sent."""
+
+    def __init__(self, offers: Sequence[Offer], asked: str) -> None:
+        super().__init__(f"cannot produce {asked!r}")
+        self.offers = tuple(offers)
+        self.asked = asked
+
+
+def offer_for(key: str, offers: Sequence[Offer]) -> Offer | None:
+    """The offer a ``format=`` value or extension names (name, extension or media type)."""
+    key = key.strip().lower()
+    for offer in offers:
+        if key in (offer.name, offer.extension, offer.media_type):
+            return offer
+    aliased = _ALIASES.get(key)
+    return next((o for o in offers if o.media_type == aliased), None) if aliased else None
+
+
+def negotiate(
+    request: Request,
+    offers: Sequence[Offer],
+    *,
+    explicit: str | None = None,
+    aliases: dict[str, Offer] | None = None,
+) -> Offer:
+    """The offer to send: ``explicit`` (a ``format=`` value or extension) or the best Accept
+    match. Raises :class:`NotAcceptable` when nothing fits."""
+    if explicit:
+        chosen = offer_for(explicit, offers)
+        if chosen is None:
+            raise NotAcceptable(offers, explicit)
+        return chosen
+    by_type = {offer.media_type: offer for offer in offers}
+    extra = aliases or {}
+    accept = request.accept_mimetypes
+    if not accept:
+        return offers[0]
+    best = accept.best_match([*by_type, *extra], default=None)
+    if best is None:
+        raise NotAcceptable(offers, request.headers.get("Accept", ""))
+    return by_type.get(best) or extra[best]
+
+
+def variant_headers(path: str, chosen: Offer, offers: Sequence[Offer]) -> dict[str, str]:
+    """``Vary``, ``Content-Location`` and ``Link`` rel=alternate for a negotiated document.
+
+    ``path`` is the generic document path without extension.
+    """
+    links = [
+        f'<{path}.{o.extension}>; rel="alternate"; type="{o.media_type}"'
+        for o in offers
+        if o != chosen
+    ]
+    headers = {"Vary": "Accept", "Content-Location": f"{path}.{chosen.extension}"}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers

@@ -1,0 +1,85 @@
+"""Shared fixtures: settings on a temporary store, a store loaded through the real pipeline
+from the shipped data, the Flask app, its test client and a CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from endpoint import create_app
+from loaders.pipeline import load, resolve_sources
+from smartregion.settings import PROJECT_DIR, Settings, load_settings
+from smartregion.store.embedded import EmbeddedBackend
+
+TEST_BASE = "http://testserver/"
+TEST_DATA = Path(__file__).parent / "data"
+SHARED = PROJECT_DIR.parent / "shared"
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings for a test: a store under ``tmp``, base ``http://testserver/``, no env."""
+    values: dict[str, object] = {"data_dir": tmp / "store", "base_uri": TEST_BASE}
+    values.update(overrides)
+    return load_settings(environ={}, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on an empty store in a temporary directory."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def backend(settings: Settings) -> Iterator[EmbeddedBackend]:
+    """An empty embedded store."""
+    store = EmbeddedBackend(settings)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of the session store that holds the shipped curated data."""
+    return make_settings(tmp_path_factory.mktemp("loaded"))
+
+
+@pytest.fixture(scope="session")
+def loaded_backend(loaded_settings: Settings) -> Iterator[EmbeddedBackend]:
+    """The shipped data, loaded once per session through the real pipeline."""
+    store = EmbeddedBackend(loaded_settings)
+    load(resolve_sources([], loaded_settings), loaded_settings, store)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def app(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> Flask:
+    """The web application over the loaded session store."""
+    flask_app = create_app(loaded_settings, loaded_backend)
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A Flask test client (requests go through the whole WSGI app, no network)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A click runner for the ``smartregion`` command."""
+    return CliRunner()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """``../shared`` beside the checkout; tests needing it skip with a reason when absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared reference folder {SHARED} is absent")
+    return SHARED
