@@ -9,7 +9,6 @@ from flask import Flask
 from smartregion.settings import Settings, load_settings
 from smartregion.store import StoreBackend, open_backend
 
-
 # One blueprint per concern; each module exposes ``bp``.
 BLUEPRINTS: list[str] = [
     "endpoint.health",

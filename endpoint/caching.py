@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Request, Response
+from flask import Request
+from werkzeug.wrappers import Response
 
 from smartregion.store.publication import StoreVersion
 

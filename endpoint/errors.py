@@ -59,7 +59,8 @@ def problem_response(problem: Problem, req: Request | None = None) -> Response:
 
 def _text(body: dict[str, Any]) -> str:
     lines = [f"{body['status']} {body['title']}", "", str(body["detail"])]
-    lines += [f"{k}: {v}" for k, v in body.items() if k not in ("type", "title", "status", "detail")]
+    standard = ("type", "title", "status", "detail")
+    lines += [f"{k}: {v}" for k, v in body.items() if k not in standard]
     return "\n".join(lines) + "\n"
 
 
@@ -72,10 +73,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
+        # Keep protocol headers werkzeug set (Allow on 405, WWW-Authenticate, Retry-After).
+        kept = {k: v for k, v in error.get_headers() if k in ("Allow", "Retry-After")}
         problem = Problem(
-            error.code or 500, error.name, error.description or error.name,
-            headers=dict(error.get_headers()) if error.code == 405 else None,
+            error.code or 500, error.name, error.description or error.name, headers=kept
         )
-        if error.code == 405:
-            problem.headers = {k: v for k, v in error.get_headers() if k == "Allow"}
         return problem_response(problem)

@@ -84,7 +84,7 @@ def negotiate(
     accept = request.accept_mimetypes
     if not accept:
         return offers[0]
-    best = accept.best_match([*by_type, *extra], default=None)
+    best = accept.best_match([*by_type, *extra])
     if best is None:
         raise NotAcceptable(offers, request.headers.get("Accept", ""))
     return by_type.get(best) or extra[best]

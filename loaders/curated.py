@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 from loaders.source import Progress, SourceError, SourceGraph, no_progress
 from smartregion import __version__
@@ -41,14 +42,14 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
         raise yaml.constructor.ConstructorError(
             None, None, f"duplicate key {sorted(duplicates)[0]!r}", node.start_mark
         )
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping[LINE_KEY] = node.start_mark.line + 1
     return mapping
 
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -118,13 +119,15 @@ class CuratedSource:
             progress(f"read {self.name}", done + 1, len(files))
         graph = to_graph(entities, context, settings.base_uri)
         id_base = settings.base_uri + "id/"
-        origins = {URIRef(id_base + key): where for key, where in locations.items()}
+        origins: dict[Node, str] = {
+            URIRef(id_base + key): where for key, where in locations.items()
+        }
         return SourceGraph(
             name=self.name,
             graph=graph,
             fingerprint="sha256:" + digest.hexdigest(),
             inputs=[display_path(p) for p in files],
-            origins=origins,  # type: ignore[arg-type]
+            origins=origins,
             title_de=f"Kuratierte Daten: {self.name}",
             title_en=f"Curated data: {self.name}",
         )
@@ -141,7 +144,7 @@ def read_entities(path: Path, raw: bytes, context: Context) -> list[dict[str, An
             f"{location}:{line}", "utf-8", f"not UTF-8 (byte 0x{raw[exc.start]:02x})", 2
         ) from exc
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         # The context mark is where the broken construct starts (an unclosed quote, say);
         # the problem mark is where the parser noticed, which may be the end of the file.
@@ -176,7 +179,9 @@ def check_entity(entity: dict[str, Any], context: Context, location: str) -> Non
     for type_name in types if isinstance(types, list) else [types]:
         if type_name not in context.classes:
             known = ", ".join(sorted(context.classes))
-            raise SourceError(where, "unknown-class", f"unknown type {type_name!r} (known: {known})")
+            raise SourceError(
+                where, "unknown-class", f"unknown type {type_name!r} (known: {known})"
+            )
     for key, value in entity.items():
         if key in ("id", "type", LINE_KEY):
             continue

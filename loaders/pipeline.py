@@ -7,12 +7,13 @@ kind leaves the served version exactly as it was.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib.term import Node
 
 from loaders import available_sources
 from loaders.curated import CuratedSource, curated_sources, display_path
@@ -116,7 +117,7 @@ def validate_with_published(
     replaced = {graph_uri(settings.base_uri, s.name) for s in changed}
     skip = replaced | {meta_graph_uri(settings.base_uri)}
     data = Graph()
-    origins: dict[Identifier, str] = {}
+    origins: dict[Node, str] = {}
     for uri in backend.graph_uris():
         if uri not in skip:
             data += backend.graph(uri)
@@ -143,16 +144,17 @@ def _published_fingerprints(backend: StoreBackend, settings: Settings) -> dict[s
     return {str(r["dataset"]): str(r["fingerprint"]) for r in rows}
 
 
-def _issued_dates(backend: StoreBackend, settings: Settings) -> dict[str, object]:
+def _issued_dates(backend: StoreBackend, settings: Settings) -> dict[str, datetime]:
     rows = backend.select(
         "SELECT ?dataset ?issued WHERE {\n#VALUES\nGRAPH ?meta { ?dataset ?p ?issued } }",
         {"meta": URIRef(meta_graph_uri(settings.base_uri)), "p": DCTERMS.issued},
     )
-    return {
-        str(r["dataset"]): r["issued"].toPython()
-        for r in rows
-        if isinstance(r["issued"], Literal)
-    }
+    dates = {}
+    for row in rows:
+        value = row["issued"].toPython() if isinstance(row["issued"], Literal) else None
+        if isinstance(value, datetime):
+            dates[str(row["dataset"])] = value
+    return dates
 
 
 
@@ -196,5 +198,5 @@ def _turtle_graph(path: Path) -> SourceGraph:
     except Exception as exc:  # rdflib raises many unrelated exception types for bad Turtle
         raise LoadFailed(f"{display_path(path)}: not valid Turtle: {exc}", 2) from exc
     where = display_path(path)
-    origins: dict[Identifier, str] = {s: where for s in set(graph.subjects())}
+    origins: dict[Node, str] = {s: where for s in set(graph.subjects())}
     return SourceGraph(path.stem, graph, "", [where], origins)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rdflib import Graph, URIRef
-from rdflib.term import Identifier
+from rdflib.term import Node
 
 from smartregion.settings import Settings
 
@@ -43,7 +43,7 @@ class SourceGraph:
     graph: Graph
     fingerprint: str
     inputs: list[str]
-    origins: dict[Identifier, str] = field(default_factory=dict)
+    origins: dict[Node, str] = field(default_factory=dict)
     title_de: str = ""
     title_en: str = ""
     licence: URIRef | None = None
@@ -51,7 +51,7 @@ class SourceGraph:
     extra_record: Graph | None = None
     unchanged: bool = False
 
-    def origin(self, node: Identifier) -> str | None:
+    def origin(self, node: Node) -> str | None:
         """``file:line`` (or URL) where an entity was defined, if known."""
         return self.origins.get(node)
 

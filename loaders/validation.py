@@ -11,7 +11,7 @@ from pathlib import Path
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
-from rdflib.term import Identifier
+from rdflib.term import Node
 
 from smartregion.namespaces import PREFIXES, RDF, SH
 from smartregion.settings import Settings
@@ -85,8 +85,8 @@ def shapes_and_ontology(settings: Settings) -> tuple[Graph, Graph]:
 def validate(
     data: Graph,
     settings: Settings,
-    origins: Mapping[Identifier, str] | None = None,
-    focus_nodes: list[URIRef] | None = None,
+    origins: Mapping[Node, str] | None = None,
+    focus_nodes: list[URIRef | str] | None = None,
 ) -> ValidationReport:
     """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in)."""
     shapes, ontology = shapes_and_ontology(settings)
@@ -111,7 +111,7 @@ def validate(
     return report
 
 
-def _violation(results: Graph, node: Identifier, origins: Mapping[Identifier, str]) -> Violation:
+def _violation(results: Graph, node: Node, origins: Mapping[Node, str]) -> Violation:
     focus = results.value(node, SH.focusNode)
     path = results.value(node, SH.resultPath)
     value = results.value(node, SH.value)
@@ -147,7 +147,7 @@ def _prefixed(iri: URIRef) -> str:
     return _namespace_manager().normalizeUri(iri)
 
 
-def _shape_name(shape: Identifier | None) -> str:
+def _shape_name(shape: Node | None) -> str:
     if isinstance(shape, URIRef):
         text = str(shape)
         return text.rsplit("#", 1)[-1] if "#" in text else text.rsplit("/", 1)[-1]

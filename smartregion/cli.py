@@ -22,7 +22,7 @@ from smartregion.store import open_backend
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
     try:
-        return load_settings(ctx.obj.get("config"), **overrides)
+        return load_settings(ctx.obj.get("config"), None, **overrides)
     except (ValueError, OSError) as exc:
         raise click.UsageError(f"settings: {exc}") from exc
 
@@ -68,7 +68,8 @@ def load(ctx: click.Context, sources: tuple[str, ...], force: bool) -> None:
     change since its last load is skipped (unless --force). Nothing is published if any
     SHACL violation is found.
     """
-    from loaders.pipeline import LoadFailed, load as run_load, resolve_sources
+    from loaders.pipeline import LoadFailed, resolve_sources
+    from loaders.pipeline import load as run_load
 
     settings = _settings(ctx)
     backend = open_backend(settings)

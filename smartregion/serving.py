@@ -16,7 +16,7 @@ def run_serve(settings: Settings, *, dev: bool = False) -> None:
             host=settings.host, port=settings.port, debug=True, use_reloader=True
         )
         return
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
     class _Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

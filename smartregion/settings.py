@@ -59,7 +59,9 @@ class Settings:
     update_url: str = _setting("", "Remote store: SPARQL 1.1 Update endpoint URL.")
     gsp_url: str = _setting("", "Remote store: Graph Store Protocol endpoint URL (optional).")
     store_user: str = _setting("", "Remote store: user name for HTTP basic authentication.")
-    store_password: str = _setting("", "Remote store: password for basic auth (never shown).", secret=True)
+    store_password: str = _setting(
+        "", "Remote store: password for basic auth (never shown).", secret=True
+    )
     store_token: str = _setting("", "Remote store: bearer token (never shown).", secret=True)
     store_timeout: float = _setting(60.0, "Remote store: timeout of one request in seconds.")
 
@@ -89,7 +91,8 @@ def setting_docs() -> list[tuple[str, str, str]]:
     for f in dataclasses.fields(Settings):
         default = f.default
         if isinstance(default, Path):
-            default = default.relative_to(PROJECT_DIR) if default.is_relative_to(PROJECT_DIR) else default
+            if default.is_relative_to(PROJECT_DIR):
+                default = default.relative_to(PROJECT_DIR)
         if isinstance(default, tuple):
             default = ",".join(default)
         rows.append((ENV_PREFIX + f.name.upper(), str(default), f.metadata["help"]))
@@ -100,7 +103,7 @@ def _convert(name: str, value: Any) -> Any:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     if name not in fields:
         raise ValueError(f"unknown setting {name!r}")
-    kind = type(fields[name].default)
+    kind: type[Any] = type(fields[name].default)
     if isinstance(value, kind):
         return value
     if kind is tuple:

@@ -65,12 +65,12 @@ class EmbeddedBackend:
     ) -> QueryResult:
         result = self._run(text, default_graph_uris, named_graph_uris)
         if isinstance(result, ox.QueryBoolean):
-            body = result.serialize(format=results_format.oxigraph)
+            body = _bytes(result.serialize(format=results_format.oxigraph))
             return QueryResult("boolean", results_format.media_type, [body])
         if isinstance(result, ox.QuerySolutions):
-            body = result.serialize(format=results_format.oxigraph)
+            body = _bytes(result.serialize(format=results_format.oxigraph))
             return QueryResult("solutions", results_format.media_type, [body])
-        body = result.serialize(format=graph_format.oxigraph)
+        body = _bytes(result.serialize(format=graph_format.oxigraph))
         return QueryResult("graph", graph_format.media_type, [body])
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
@@ -183,6 +183,12 @@ class EmbeddedBackend:
 def _quads(graph: Graph, graph_node: ox.NamedNode) -> Iterator[ox.Quad]:
     for s, p, o in graph:
         yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_node)  # type: ignore[arg-type]
+
+
+def _bytes(serialized: bytes | None) -> bytes:
+    """pyoxigraph returns bytes when no output file is given."""
+    assert serialized is not None
+    return serialized
 
 
 def _belongs_to(subject: object, graph_uri: str) -> bool:

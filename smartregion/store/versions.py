@@ -15,6 +15,7 @@ without a completion mark are removed by the next writer.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import json
@@ -65,7 +66,7 @@ class VersionDirectory:
             return None
         return self._info(int(Path(target).name))
 
-    def list(self) -> list[VersionInfo]:
+    def list(self) -> builtins.list[VersionInfo]:
         """All complete versions, oldest first."""
         if not self.versions_dir.is_dir():
             return []
@@ -147,7 +148,7 @@ class VersionDirectory:
         self.switch_to(target.number)
         return target
 
-    def prune(self, keep: int) -> list[str]:
+    def prune(self, keep: int) -> builtins.list[str]:
         """Delete the oldest versions beyond ``keep``; never the current one."""
         current = self.current()
         versions = self.list()

@@ -96,8 +96,9 @@ def test_dump_formats(
 
 def test_dump_usage_errors(runner: CliRunner, cli_settings: Settings, tmp_path: Path) -> None:
     runner.invoke(main, ["load"], env=env(cli_settings))
-    assert runner.invoke(main, ["dump", str(tmp_path / "x.ttl")], env=env(cli_settings)).exit_code == 2
-    assert runner.invoke(main, ["dump", str(tmp_path / "x.doc")], env=env(cli_settings)).exit_code == 2
+    for name in ("x.ttl", "x.doc"):
+        result = runner.invoke(main, ["dump", str(tmp_path / name)], env=env(cli_settings))
+        assert result.exit_code == 2, result.output
     missing = runner.invoke(
         main, ["dump", str(tmp_path / "x.ttl"), "--graph", "nope"], env=env(cli_settings)
     )
