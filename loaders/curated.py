@@ -227,22 +227,37 @@ def to_graph(entities: list[dict[str, Any]], context: Context, base_uri: str) ->
     """The RDF graph of checked entities (JSON-LD with ``@base`` = ``{base}id/``)."""
     document = {
         "@context": [context.document, {"@base": base_uri + "id/"}],
-        "@graph": [_plain(e) for e in entities],
+        "@graph": [_plain(e, context) for e in entities],
     }
     graph = Graph()
     graph.parse(data=json.dumps(document), format="json-ld")
     return graph
 
 
-def _plain(value: Any) -> Any:
-    """Strip line markers and turn YAML dates into ISO strings for JSON."""
+def _plain(value: Any, context: Context, typed: bool = False) -> Any:
+    """Strip line markers; write YAML dates and numbers of typed terms as lexical strings.
+
+    A JSON number under a term with a datatype would otherwise become a literal whose
+    value is a Python int or float (``2250000`` as ``xsd:decimal``), which SHACL's datatype
+    check rejects; editors should be able to write amounts without quotes.
+    """
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != LINE_KEY}
+        return {
+            k: _plain(v, context, _is_typed(k, context))
+            for k, v in value.items() if k != LINE_KEY
+        }
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, context, typed) for v in value]
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
+    if typed and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
+
+
+def _is_typed(key: str, context: Context) -> bool:
+    datatype = context.properties.get(key, {}).get("@type")
+    return isinstance(datatype, str) and datatype.startswith("xsd:")
 
 
 def display_path(path: Path) -> str:

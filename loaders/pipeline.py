@@ -7,9 +7,9 @@ kind leaves the served version exactly as it was.
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -19,7 +19,7 @@ from loaders import available_sources
 from loaders.curated import CuratedSource, curated_sources, display_path
 from loaders.provenance import record
 from loaders.source import Progress, Source, SourceError, SourceGraph, no_progress
-from loaders.validation import ValidationReport, validate
+from loaders.validation import ShapesError, ValidationReport, validate
 from smartregion.namespaces import DCTERMS, SRH
 from smartregion.settings import Settings
 from smartregion.store.backend import StoreBackend
@@ -86,7 +86,10 @@ def load(
         return summary
 
     progress("validate", 0, None)
-    report = validate_with_published(changed, settings, backend)
+    try:
+        report = validate_with_published(changed, settings, backend)
+    except ShapesError as exc:
+        raise LoadFailed(str(exc), 2) from exc
     summary.report = report
     if not report.conforms:
         raise LoadFailed(
@@ -182,7 +185,10 @@ def check_paths(
         review = CuratedSource("under-review", settings.source_dir, files=yaml_files)
         graphs.append(_extract(review, settings, no_progress))
     graphs.extend(_turtle_graph(f) for f in extra if f.suffix == ".ttl")
-    report = validate_with_published(graphs, settings, backend)
+    try:
+        report = validate_with_published(graphs, settings, backend)
+    except ShapesError as exc:
+        raise LoadFailed(str(exc), 2) from exc
     if paths:
         prefixes = tuple(display_path(p) for p in paths)
         report.violations = [v for v in report.violations if (v.origin or "").startswith(prefixes)]

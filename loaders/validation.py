@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
+from pyshacl.errors import ReportableRuntimeError
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
@@ -16,9 +17,15 @@ from rdflib.term import Node
 from smartregion.namespaces import PREFIXES, RDF, SH
 from smartregion.settings import Settings
 
-# sh:class checks see rdfs:subClassOf through the ontology graph that pyshacl mixes in,
-# so no inference pass is needed (and skipping it keeps validation fast).
+# The ontology and the SKOS schemes are added to the data graph itself: pyshacl's ont_graph
+# mixin only brings RDFS/OWL axioms, and the shapes also need the concepts' skos:inScheme.
+# sh:class then sees rdfs:subClassOf in the data graph, so no inference pass is needed
+# (and skipping it keeps validation fast).
 INFERENCE = "none"
+
+
+class ShapesError(RuntimeError):
+    """The shapes themselves cannot be used (a broken shape, not broken data)."""
 
 
 @dataclass(frozen=True)
@@ -90,15 +97,21 @@ def validate(
 ) -> ValidationReport:
     """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in)."""
     shapes, ontology = shapes_and_ontology(settings)
-    conforms, results, _text = shacl_validate(
-        data,
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference=INFERENCE,
-        advanced=True,
-        allow_warnings=True,
-        focus_nodes=focus_nodes,
-    )
+    combined = Graph()
+    combined += data
+    combined += ontology
+    try:
+        conforms, results, _text = shacl_validate(
+            combined,
+            shacl_graph=shapes,
+            inference=INFERENCE,
+            advanced=True,
+            allow_warnings=True,
+            focus_nodes=focus_nodes,
+            inplace=True,
+        )
+    except ReportableRuntimeError as exc:
+        raise ShapesError(f"the SHACL shapes in {settings.shapes_dir} are broken: {exc}") from exc
     report = ValidationReport(conforms=bool(conforms))
     for result in results.subjects(RDF.type, SH.ValidationResult):
         violation = _violation(results, result, origins or {})
