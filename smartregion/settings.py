@@ -54,7 +54,26 @@ class Settings:
     service_allowlist: tuple[str, ...] = _setting(
         (), "Endpoints that SPARQL SERVICE may call (comma-separated); empty = SERVICE refused."
     )
-    service_timeout: float = _setting(10.0, "Timeout of one SERVICE call in seconds.")
+    service_timeout: float = _setting(
+        10.0,
+        "Deadline in seconds of a query that calls an allowed SERVICE (pyoxigraph has no "
+        "per-call timeout, so the whole query gets it when it is shorter than query_timeout).",
+    )
+    queue_timeout: float = _setting(
+        10.0, "Seconds a query may wait for a free executor before the answer is 503 (busy)."
+    )
+    client_queries: int = _setting(
+        4,
+        "Most queries one client may have running or waiting per web worker; more get 429.",
+    )
+    client_address_header: str = _setting(
+        "",
+        "Header holding the client address set by a trusted reverse proxy (e.g. "
+        "X-Forwarded-For, last entry used) for fair use; empty = the TCP peer address.",
+    )
+    result_cache_mb: int = _setting(
+        64, "Memory per web worker for cached query results (0 = no result cache)."
+    )
     query_url: str = _setting("", "Remote store: SPARQL 1.1 Query endpoint URL.")
     update_url: str = _setting("", "Remote store: SPARQL 1.1 Update endpoint URL.")
     gsp_url: str = _setting("", "Remote store: Graph Store Protocol endpoint URL (optional).")
@@ -64,6 +83,20 @@ class Settings:
     )
     store_token: str = _setting("", "Remote store: bearer token (never shown).", secret=True)
     store_timeout: float = _setting(60.0, "Remote store: timeout of one request in seconds.")
+    store_batch_bytes: int = _setting(
+        32_000_000,
+        "Remote store: largest SPARQL Update body in bytes; a larger publish is uploaded into "
+        "temporary graphs first and switched in with one final update.",
+    )
+    store_version_ttl: float = _setting(
+        1.0,
+        "Remote store: seconds a web worker reuses the version id it read (0 = ask every time).",
+    )
+    harvest_config: Path = _setting(
+        PROJECT_DIR / "harvest.toml",
+        "TOML file listing the remote sources 'smartregion harvest' fetches (DCAT catalogues, "
+        "SPARQL endpoints) and how politely.",
+    )
 
     def __post_init__(self) -> None:
         if not self.base_uri.endswith("/"):

@@ -12,7 +12,9 @@ def open_backend(settings: Settings) -> StoreBackend:
         from smartregion.store.embedded import EmbeddedBackend
 
         return EmbeddedBackend(settings)
-    raise NotImplementedError("the remote backend is not built yet (issue: scale-out)")
+    from smartregion.store.remote import RemoteBackend
+
+    return RemoteBackend(settings)
 
 
 __all__ = ["StoreBackend", "open_backend"]

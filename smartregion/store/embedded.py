@@ -63,15 +63,21 @@ class EmbeddedBackend:
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
     ) -> QueryResult:
-        result = self._run(text, default_graph_uris, named_graph_uris)
-        if isinstance(result, ox.QueryBoolean):
-            body = _bytes(result.serialize(format=results_format.oxigraph))
-            return QueryResult("boolean", results_format.media_type, [body])
-        if isinstance(result, ox.QuerySolutions):
-            body = _bytes(result.serialize(format=results_format.oxigraph))
-            return QueryResult("solutions", results_format.media_type, [body])
-        body = _bytes(result.serialize(format=graph_format.oxigraph))
-        return QueryResult("graph", graph_format.media_type, [body])
+        """Run a client's query in an executor process of this worker's pool.
+
+        :mod:`smartregion.store.client_query` applies the SERVICE policy and the deadline;
+        the pool (:mod:`smartregion.store.executor`) the memory cap, the result limit and
+        fair use. Trusted internal queries
+        (:meth:`select`, :meth:`construct`) run in-process on :meth:`reader`: they are fixed,
+        bounded ``.rq`` files, and skipping the hop keeps page rendering fast.
+        """
+        from smartregion.store.client_query import run_client_query
+
+        return run_client_query(
+            self, text, results_format=results_format, graph_format=graph_format,
+            default_graph_uris=tuple(default_graph_uris),
+            named_graph_uris=tuple(named_graph_uris), timeout=timeout,
+        )
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
         result = self._run(bind(text, bindings))
@@ -183,12 +189,6 @@ class EmbeddedBackend:
 def _quads(graph: Graph, graph_node: ox.NamedNode) -> Iterator[ox.Quad]:
     for s, p, o in graph:
         yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_node)  # type: ignore[arg-type]
-
-
-def _bytes(serialized: bytes | None) -> bytes:
-    """pyoxigraph returns bytes when no output file is given."""
-    assert serialized is not None
-    return serialized
 
 
 def _belongs_to(subject: object, graph_uri: str) -> bool:

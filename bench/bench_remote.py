@@ -1,0 +1,267 @@
+"""Scale-out benchmark: the query mix through the platform on a remote Oxigraph server, and
+against that server directly, in the same run; prints queries/s, latencies and the ratio.
+
+    .venv/bin/python bench/bench_remote.py [--triples 100000] [--requests 300] [--clients 1,4]
+
+What runs: a deterministic dataset shaped like ours (districts, municipalities, projects with
+fields of action, bilingual titles) is published through :class:`RemoteBackend` into a fresh
+``oxigraph serve --union-default-graph`` process; ``smartregion serve`` (gunicorn) is started
+with ``SMARTREGION_STORE=remote`` on it. The same requests (SPARQL 1.1 Protocol GET, same
+Accept) go to the platform's ``/sparql`` and to the server's ``/query``. Every request of the
+mix is distinct (a varying IRI, offset or limit), so the platform's result cache (keyed by
+store version) does not hide the store round trip. Client, platform and store share this
+machine's cores, so absolute figures are lower than on separate machines; the ratio is what
+the run is for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from smartregion.namespaces import SCHEMA, SRH  # noqa: E402
+from smartregion.settings import load_settings  # noqa: E402
+from smartregion.store.publication import Publication  # noqa: E402
+from smartregion.store.remote import RemoteBackend  # noqa: E402
+
+BASE = "http://bench.example/"
+TOPICS = ["mobilitaet", "energie", "umwelt", "verwaltung", "gesundheit", "bildung",
+          "wirtschaft", "sicherheit", "kultur", "wohnen"]
+WORDS = ["Sensor", "Plattform", "Bürger", "Daten", "Verkehr", "Wasser", "Licht", "Parken",
+         "Abfall", "Klima", "Netz", "Portal", "App", "Kataster", "Zwilling"]
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+
+
+# -- data ----------------------------------------------------------------------------------------
+def dataset(triples: int, seed: int = 7) -> Graph:
+    """About ``triples`` triples: 26 districts, municipalities and projects linked like ours."""
+    rng = random.Random(seed)
+    g = Graph()
+    ident = f"{BASE}id/"
+    districts = [URIRef(f"{ident}district/06{400 + i:03d}") for i in range(26)]
+    for i, d in enumerate(districts):
+        g.add((d, RDF.type, SCHEMA.AdministrativeArea))
+        g.add((d, RDFS.label, Literal(f"Landkreis {i}", lang="de")))
+    topics = [URIRef(f"{BASE}def/scheme/field-of-action/{t}") for t in TOPICS]
+    for t, name in zip(topics, TOPICS, strict=True):
+        g.add((t, RDF.type, SKOS.Concept))
+        g.add((t, SKOS.prefLabel, Literal(name.capitalize(), lang="de")))
+    municipalities = max(10, triples // 60)
+    for i in range(municipalities):
+        m = URIRef(f"{ident}municipality/06{i:06d}")
+        g.add((m, RDF.type, SCHEMA.City))
+        g.add((m, RDFS.label, Literal(f"Gemeinde {i}", lang="de")))
+        g.add((m, SCHEMA.containedInPlace, districts[i % len(districts)]))
+        g.add((m, SRH.ags, Literal(f"06{i:06d}")))
+        g.add((m, SCHEMA.population, Literal(rng.randint(800, 250_000), datatype=XSD.integer)))
+    project = 0
+    while len(g) < triples:
+        p = URIRef(f"{ident}project/p{project}")
+        words = " ".join(rng.sample(WORDS, 3))
+        g.add((p, RDF.type, SCHEMA.Project))
+        g.add((p, DCTERMS.title, Literal(f"{words} {project}", lang="de")))
+        g.add((p, DCTERMS.title, Literal(f"Project {project}: {words}", lang="en")))
+        g.add((p, DCTERMS.description, Literal(f"Ein Vorhaben zu {words.lower()}.", lang="de")))
+        g.add((p, SRH.fieldOfAction, topics[project % len(topics)]))
+        home = URIRef(f"{ident}municipality/06{project % municipalities:06d}")
+        g.add((p, SRH.municipality, home))
+        g.add((p, SCHEMA.startDate, Literal(f"20{15 + project % 10}-0{1 + project % 9}-01",
+                                            datatype=XSD.date)))
+        project += 1
+    return g
+
+
+def query_mix(projects: int) -> dict[str, tuple[str, Callable[[int], str]]]:
+    """Query kinds → (Accept, text for request number i); every i gives a distinct request."""
+    p = f"<{BASE}id/project/p{{}}>"
+    prefixes = (f"PREFIX schema: <{SCHEMA}> PREFIX srh: <{SRH}> PREFIX dct: <{DCTERMS}> "
+                f"PREFIX rdfs: <{RDFS}> ")
+    return {
+        "lookup": (TURTLE, lambda i: "CONSTRUCT { ?s ?p ?o } WHERE { VALUES ?s { "
+                   + p.format(i * 7919 % projects) + " } ?s ?p ?o }"),
+        "listing": (JSON, lambda i: prefixes + "SELECT ?p ?title WHERE { ?p srh:fieldOfAction "
+                    f"<{BASE}def/scheme/field-of-action/{TOPICS[i % 10]}> ; dct:title ?title "
+                    "FILTER(lang(?title) = 'de') } ORDER BY ?title LIMIT 20 "
+                    f"OFFSET {(i // 10) % 20 * 20}"),
+        "text": (JSON, lambda i: prefixes + "SELECT ?p ?t WHERE { ?p dct:title ?t "
+                 f"FILTER(CONTAINS(LCASE(?t), '{WORDS[i % len(WORDS)].lower()} {i % 97}')) }} "
+                 "LIMIT 50"),
+        "aggregate": (JSON, lambda i: prefixes + "SELECT ?d (COUNT(?p) AS ?n) WHERE { "
+                      "?p srh:municipality ?m . ?m schema:containedInPlace ?d } GROUP BY ?d "
+                      f"ORDER BY DESC(?n) LIMIT {1 + i % 26}"),
+        "join": (JSON, lambda i: prefixes + "SELECT ?p ?label WHERE { ?p srh:municipality ?m . "
+                 f"?m schema:containedInPlace <{BASE}id/district/06{400 + i % 26:03d}> ; "
+                 f"rdfs:label ?label }} LIMIT {50 + i % 50}"),
+        "trivial": (JSON, lambda i: "ASK { " + p.format(i % projects) + " ?p ?o }"),
+    }
+
+
+# -- processes -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited with {process.returncode}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer on {url}")
+
+
+# -- measuring -----------------------------------------------------------------------------------
+Job = tuple[str, str]  # (Accept, query text)
+
+
+def jobs_for(mix: dict[str, tuple[str, Callable[[int], str]]], kinds: list[str], first: int,
+             count: int) -> list[Job]:
+    """``count`` requests of each kind, interleaved; a trailing comment makes each text unique,
+    so neither the platform's result cache nor anything else can answer from memory."""
+    return [(mix[kind][0], f"{mix[kind][1](i)}\n# request {i}")
+            for i in range(first, first + count) for kind in kinds]
+
+
+def run(url: str, jobs: list[Job], clients: int) -> tuple[float, list[float]]:
+    """Send ``jobs`` from ``clients`` threads; (wall seconds, latencies in seconds)."""
+    local = threading.local()
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def one(job: Job) -> None:
+        accept, text = job
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        started = time.perf_counter()
+        response = session.get(url, params={"query": text}, headers={"Accept": accept},
+                               timeout=120)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}: {response.text[:300]}")
+        with lock:
+            latencies.append(elapsed)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, jobs))
+    return time.perf_counter() - started, latencies
+
+
+def figures(wall: float, latencies: list[float]) -> tuple[float, float, float]:
+    """(queries/s, p50 ms, p95 ms)."""
+    ordered = sorted(latencies)
+    return (len(ordered) / wall, statistics.median(ordered) * 1000,
+            ordered[int(0.95 * (len(ordered) - 1))] * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int,
+                        default=int(os.environ.get("BENCH_TRIPLES", 100_000)))
+    parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", 60)),
+                        help="requests per query kind, target and client count")
+    parser.add_argument("--clients", default="1,4")
+    parser.add_argument("--workers", type=int, default=2, help="platform web workers")
+    args = parser.parse_args()
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists():
+        binary = Path(shutil.which("oxigraph") or "oxigraph")
+    work = Path(tempfile.mkdtemp(prefix="bench-remote-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        store_port, web_port = free_port(), free_port()
+        store = f"http://127.0.0.1:{store_port}"
+        processes.append(subprocess.Popen(
+            [str(binary), "serve", "--location", str(work / "oxigraph"), "--bind",
+             f"127.0.0.1:{store_port}", "--union-default-graph", "--timeout-s", "60"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_until(f"{store}/query?query=ASK%7B%7D", processes[-1], "oxigraph serve")
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
+        env.update({"SMARTREGION_STORE": "remote", "SMARTREGION_BASE_URI": BASE,
+                    "SMARTREGION_QUERY_URL": f"{store}/query",
+                    "SMARTREGION_UPDATE_URL": f"{store}/update",
+                    "SMARTREGION_GSP_URL": f"{store}/store",
+                    "SMARTREGION_DATA_DIR": str(work / "platform")})
+        settings = load_settings(environ=env)
+
+        started = time.perf_counter()
+        graph = dataset(args.triples)
+        generated = time.perf_counter() - started
+        backend = RemoteBackend(settings)
+        started = time.perf_counter()
+        version = backend.publish(Publication(graphs={f"{BASE}graph/bench": graph}))
+        published = time.perf_counter() - started
+        projects = sum(1 for _ in graph.subjects(RDF.type, SCHEMA.Project))
+        backend.close()
+        print(f"dataset: {len(graph):,} triples ({projects:,} projects), generated in "
+              f"{generated:.1f} s; published to the remote store in {published:.1f} s "
+              f"(one update request ≤ {settings.store_batch_bytes:,} bytes, else staged); "
+              f"version {version.id}")
+
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "smartregion", "serve", "--port", str(web_port),
+             "--workers", str(args.workers)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        platform = f"http://127.0.0.1:{web_port}"
+        wait_until(f"{platform}/healthz", processes[-1], "smartregion serve")
+
+        mix = query_mix(projects)
+        kinds = list(mix)
+        targets = {"platform": f"{platform}/sparql", "oxigraph": f"{store}/query"}
+        first = 1_000_000
+        for url in targets.values():  # warm up connections and the store's pages
+            run(url, jobs_for(mix, kinds, first, 3), 1)
+        print(f"\n{'clients':>7} {'query':<10} {'platform q/s':>12} {'p50 ms':>7} "
+              f"{'p95 ms':>7} {'oxigraph q/s':>12} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}")
+        first = 0
+        for clients in (int(c) for c in args.clients.split(",")):
+            for kind in [*kinds, "mix"]:
+                jobs = jobs_for(mix, kinds if kind == "mix" else [kind], first, args.requests)
+                first += args.requests
+                ours = figures(*run(targets["platform"], jobs, clients))
+                theirs = figures(*run(targets["oxigraph"], jobs, clients))
+                print(f"{clients:>7} {kind:<10} {ours[0]:>12.0f} {ours[1]:>7.1f} "
+                      f"{ours[2]:>7.1f} {theirs[0]:>12.0f} {theirs[1]:>7.1f} "
+                      f"{theirs[2]:>7.1f} {ours[0] / theirs[0]:>6.2f}", flush=True)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""RemoteBackend: any SPARQL 1.1 store, reached with ``requests`` over standard protocols only.
+
+- **Queries** go to ``SMARTREGION_QUERY_URL`` as SPARQL 1.1 Protocol "query via POST directly"
+  (``application/sparql-query``), with ``default-graph-uri``/``named-graph-uri`` in the URL.
+- **Publishing** uses SPARQL 1.1 Update at ``SMARTREGION_UPDATE_URL`` and, when
+  ``SMARTREGION_GSP_URL`` is set, the Graph Store HTTP Protocol for large uploads and graph reads
+  (see :mod:`smartregion.store.remote_update` for what one publish sends).
+- **The union default graph**: queries without a dataset clause must see all named graphs, as
+  they do on the embedded store. The store has to be configured so (Oxigraph
+  ``serve --union-default-graph``, Jena Fuseki/TDB2 ``tdb2:unionDefaultGraph true``, GraphDB and
+  Virtuoso do it by default).
+
+The endpoint's limits hold here as on the embedded store:
+
+- *deadline*: one query may take ``min(client timeout, query_timeout)`` seconds, measured from
+  sending it to the last byte read; past it the connection is dropped and
+  :class:`~smartregion.store.executor.QueryStopped` ``"deadline"`` raised. Set the store's
+  own query timeout to the same value (``oxigraph serve --timeout-s``, Fuseki
+  ``arq:queryTimeout``, Virtuoso ``MaxQueryExecutionTime``) so that its work ends too.
+- *result cap*: the store's answer is parsed (pyoxigraph, streaming) while it arrives and rows
+  or triples are counted; one past ``result_limit`` stops reading and raises
+  :class:`~smartregion.store.executor.ResultTooLarge` before any byte reaches the client, so a
+  capped result is never passed off as complete (:mod:`smartregion.store.remote_results`).
+- *SERVICE*: :func:`~smartregion.store.limits.check_services` applies the allow-list before
+  the store is asked (the remote store would otherwise fetch any URL itself, from its own
+  network); a query with an allowed SERVICE gets ``service_timeout`` as its deadline.
+
+Credentials (``SMARTREGION_STORE_USER``/``_PASSWORD`` or ``_TOKEN``) go only into request
+headers; they never appear in ``repr()``, log lines or exception messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+import requests
+from rdflib import Graph, Literal, URIRef
+
+from smartregion.formats import GraphFormat, ResultsFormat, graph_format, results_format
+from smartregion.settings import Settings
+from smartregion.store import remote_http as http
+from smartregion.store import remote_update as ru
+from smartregion.store.backend import Bindings, QueryResult, QuerySyntaxError, Row, StoreError
+from smartregion.store.limits import check_services
+from smartregion.store.publication import Publication, StoreVersion, now
+from smartregion.store.remote_results import deadline_error, relay
+from smartregion.store.terms import bind, to_rdflib
+from smartregion.uris import meta_graph_uri
+
+log = logging.getLogger(__name__)
+
+STAGING = "graph/.staging/"  # under the base URI; never listed, dumped or validated
+
+
+class RemoteBackend:
+    """The platform's store interface over a remote SPARQL 1.1 store (scale-out)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.query_url:
+            raise StoreError("the remote store needs SMARTREGION_QUERY_URL")
+        self.settings = settings
+        self._query_url = http.checked_url(settings.query_url, "SMARTREGION_QUERY_URL")
+        self._update_url = http.checked_url(settings.update_url, "SMARTREGION_UPDATE_URL")
+        self._gsp_url = http.checked_url(settings.gsp_url, "SMARTREGION_GSP_URL")
+        self._meta = meta_graph_uri(settings.base_uri)
+        self._staging = settings.base_uri + STAGING
+        self._connect_timeout = min(10.0, settings.store_timeout)
+        self._secrets = [s for s in (settings.store_password, settings.store_token) if s]
+        if settings.store_user and settings.store_password:
+            # A store echoing the Authorization header must not leak it into our messages.
+            pair = f"{settings.store_user}:{settings.store_password}".encode()
+            self._secrets.append(base64.b64encode(pair).decode("ascii"))
+        self._reads = http.read_session(settings)
+        self._writes = http.write_session(settings)
+        self._lock = threading.Lock()
+        self._version: tuple[float, StoreVersion | None] | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteBackend(query_url={self._query_url!r}, update_url={self._update_url!r})"
+
+    # -- reading -------------------------------------------------------------------------
+    def version(self) -> StoreVersion | None:
+        """The version marker of the metadata graph, reused for ``store_version_ttl`` s."""
+        with self._lock:
+            cached = self._version
+        if cached is not None and time.monotonic() - cached[0] < self.settings.store_version_ttl:
+            return cached[1]
+        rows = self.select(ru.version_query(self._meta))
+        version = _version_from(rows[0]) if rows else None
+        with self._lock:
+            self._version = (time.monotonic(), version)
+        return version
+
+    def query(
+        self,
+        text: str,
+        *,
+        results_format: ResultsFormat,
+        graph_format: GraphFormat,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run a client's query on the store under the endpoint's SERVICE policy, deadline and
+        result cap (raising the same errors as the embedded store's executors)."""
+        budget = self.settings.query_timeout if timeout is None else min(
+            timeout, self.settings.query_timeout)
+        # Refuses (ServiceRefused) before the store is asked; an allowed SERVICE call gets the
+        # SERVICE timeout for the whole query, as on the embedded store.
+        if check_services(text, self.settings.service_allowlist):
+            budget = min(budget, self.settings.service_timeout)
+        budget = max(budget, 0.001)
+        deadline_at = time.monotonic() + budget
+        accept = http.client_accept(results_format, graph_format)
+        try:
+            response = self._send_query(text, accept, default_graph_uris, named_graph_uris,
+                                        budget, stream=True)
+        except requests.Timeout:
+            raise deadline_error(budget) from None
+        try:
+            return relay(response, results_format, graph_format, deadline_at=deadline_at,
+                         budget=budget, limit=self.settings.result_limit)
+        finally:
+            response.close()
+
+    def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a trusted SELECT with bound values; rows as rdflib terms."""
+        response = self._internal_query(bind(text, bindings), http.RESULTS_ACCEPT)
+        fmt = results_format(http.media_type(response))
+        if fmt is None:
+            raise StoreError(f"select: unexpected result type {http.media_type(response)!r}")
+        try:
+            parsed = ox.parse_query_results(response.content, format=fmt.oxigraph)
+        except SyntaxError as exc:
+            raise StoreError(f"the store's answer does not parse: {exc}") from None
+        if not isinstance(parsed, ox.QuerySolutions):
+            raise StoreError("select() needs a SELECT query")
+        names = [v.value for v in parsed.variables]
+        return [
+            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            for solution in parsed
+        ]
+
+    def construct(self, text: str, bindings: Bindings | None = None) -> Graph:
+        """Run a trusted CONSTRUCT/DESCRIBE with bound values into an rdflib graph."""
+        response = self._internal_query(bind(text, bindings), http.GRAPH_ACCEPT)
+        return _to_graph(self._triples(response))
+
+    def graph(self, graph_uri: str) -> Graph:
+        """One named graph: GSP GET when a GSP URL is set, else a CONSTRUCT."""
+        return _to_graph(self._graph_quads(graph_uri))
+
+    def graph_uris(self) -> list[str]:
+        """The named graphs with data, without staging graphs of a running publish."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        uris = {str(r["g"]) for r in rows if isinstance(r.get("g"), URIRef)}
+        return sorted(u for u in uris if not u.startswith(self._staging))
+
+    def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
+        """Write one graph (GSP GET or CONSTRUCT) or all graphs as quads, streaming."""
+        if graph_uri is None:
+            if not fmt.quads:
+                raise StoreError(f"dumping all graphs needs a quad format, not {fmt.name}")
+            quads: Iterator[ox.Quad] = (
+                ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(uri))
+                for uri in self.graph_uris()
+                for q in self._graph_quads(uri)
+            )
+            ox.serialize(quads, target, format=fmt.oxigraph)
+        elif fmt.quads:
+            node = ox.NamedNode(graph_uri)
+            ox.serialize((ox.Quad(q.subject, q.predicate, q.object, node)
+                          for q in self._graph_quads(graph_uri)), target, format=fmt.oxigraph)
+        else:
+            ox.serialize((q.triple for q in self._graph_quads(graph_uri)), target,
+                         format=fmt.oxigraph)
+        return target.stat().st_size
+
+    # -- writing -------------------------------------------------------------------------
+    def publish(self, publication: Publication) -> StoreVersion:
+        """Replace graphs, their load records and the version marker.
+
+        One SPARQL Update request when the data fits ``store_batch_bytes`` (atomic where the
+        store runs a request as one transaction); otherwise upload into staging graphs (GSP PUT,
+        or ``INSERT DATA`` pieces) and switch with one request of ``MOVE`` operations.
+        """
+        if not self._update_url:
+            raise StoreError("publishing needs SMARTREGION_UPDATE_URL (the store is read-only)")
+        token = secrets.token_hex(4)
+        bodies = {g: ru.ntriples(graph, f"g{i}x") for i, (g, graph)
+                  in enumerate(publication.graphs.items())}
+        tail: list[bytes] = []
+        for i, (g, record) in enumerate(publication.records.items()):
+            tail.append(ru.delete_record(self._meta, g))
+            if len(record):
+                tail.append(ru.insert_data(self._meta, ru.ntriples(record, f"r{i}x")))
+        tail.append(ru.bump_version(self._meta, token, now()))
+        try:
+            if sum(len(b) for b in bodies.values()) <= self.settings.store_batch_bytes:
+                ops: list[bytes] = []
+                for g, body in bodies.items():
+                    ops.append(ru.drop_graph(g))
+                    if body:
+                        ops.append(ru.insert_data(g, body))
+                self._update(ru.request([*ops, *tail]), "publish")
+            else:
+                self._publish_staged(publication, bodies, tail, token)
+        finally:
+            with self._lock:
+                self._version = None
+        version = self.version()
+        if version is None:
+            raise StoreError("publish: the store accepted the update but has no version marker")
+        if not version.id.endswith(token):
+            log.warning("another publish overtook this one; the store serves %s", version.id)
+        return version
+
+    def _publish_staged(self, publication: Publication, bodies: dict[str, bytes],
+                        tail: list[bytes], token: str) -> None:
+        staging = {g: f"{self._staging}{token}/{i}" for i, g in enumerate(bodies) if bodies[g]}
+        try:
+            for g, temp in staging.items():
+                what = f"upload of {g}"
+                if self._gsp_url:
+                    self._write("PUT", self._gsp_url, what, bodies[g], "application/n-triples",
+                                params={"graph": temp})
+                else:
+                    for piece in ru.chunks(publication.graphs[g], self.settings.store_batch_bytes):
+                        self._update(ru.insert_data(temp, piece), what)
+                log.info("uploaded %s (%d bytes) into a staging graph", g, len(bodies[g]))
+            switch = [ru.move_graph(staging[g], g) if g in staging else ru.drop_graph(g)
+                      for g in bodies]
+            self._update(ru.request([*switch, *tail]), "publish (switch)")
+        except BaseException:
+            self._drop_staging(list(staging.values()))
+            raise
+
+    def _drop_staging(self, graphs: list[str]) -> None:
+        """Remove staging graphs after a failed publish (best effort; the error stays the one
+        that made the publish fail)."""
+        try:
+            if self._gsp_url:
+                for temp in graphs:
+                    response = self._writes.delete(self._gsp_url, params={"graph": temp},
+                                                   timeout=self._timeouts())
+                    response.close()
+            elif graphs:
+                self._update(ru.request(ru.drop_graph(t) for t in graphs), "cleanup")
+        except (requests.RequestException, StoreError) as exc:
+            log.warning("could not remove staging graphs %s: %s", graphs, self._redact(str(exc)))
+
+    def _update(self, body: bytes, what: str) -> None:
+        self._write("POST", self._update_url, what, body, "application/sparql-update")
+
+    def _write(self, method: str, url: str, what: str, body: bytes, content_type: str,
+               params: dict[str, str] | None = None) -> None:
+        try:
+            response = self._writes.request(method, url, params=params, data=body,
+                                            headers={"Content-Type": content_type},
+                                            timeout=self._timeouts())
+        except requests.Timeout:
+            raise StoreError(
+                f"{what}: the store at {url} did not answer within "
+                f"{self.settings.store_timeout:g} s; the outcome is unknown "
+                "(compare the version id before and after)") from None
+        except requests.RequestException as exc:
+            raise StoreError(self._redact(f"{what}: cannot reach the store: {exc}")) from None
+        with response:
+            if not response.ok:
+                raise StoreError(self._answer(what, url, response))
+
+    # -- HTTP helpers --------------------------------------------------------------------
+    def _timeouts(self, read: float | None = None) -> tuple[float, float]:
+        return (self._connect_timeout, read if read is not None else self.settings.store_timeout)
+
+    def _send_query(self, text: str, accept: str, default_graph_uris: Sequence[str],
+                    named_graph_uris: Sequence[str], read_timeout: float,
+                    stream: bool) -> requests.Response:
+        params = [("default-graph-uri", u) for u in default_graph_uris]
+        params += [("named-graph-uri", u) for u in named_graph_uris]
+        try:
+            response = self._reads.post(
+                self._query_url, params=params or None, data=text.encode("utf-8"),
+                headers={"Content-Type": "application/sparql-query", "Accept": accept},
+                timeout=self._timeouts(read_timeout), stream=stream)
+        except requests.ConnectTimeout:
+            raise StoreError(f"cannot reach the store at {self._query_url} "
+                             f"within {self._connect_timeout:g} s") from None
+        except requests.Timeout:
+            raise
+        except requests.RequestException as exc:
+            raise StoreError(self._redact(f"cannot reach the store: {exc}")) from None
+        if response.status_code == 400:
+            with response:
+                raise QuerySyntaxError(self._redact(http.excerpt(response)))
+        if not response.ok:
+            with response:
+                raise StoreError(self._answer("query", self._query_url, response))
+        return response
+
+    def _internal_query(self, text: str, accept: str) -> requests.Response:
+        try:
+            return self._send_query(text, accept, (), (), self.settings.store_timeout, False)
+        except requests.Timeout:
+            raise StoreError(f"the store did not answer an internal query within "
+                             f"{self.settings.store_timeout:g} s") from None
+
+    def _graph_quads(self, graph_uri: str) -> Iterator[ox.Quad]:
+        """The triples of one graph, streamed (as quads in the default graph)."""
+        if not self._gsp_url:
+            query = "CONSTRUCT { ?s ?p ?o } WHERE {\n#VALUES\nGRAPH ?g { ?s ?p ?o } }"
+            response = self._send_query(bind(query, {"g": URIRef(graph_uri)}), http.GRAPH_ACCEPT,
+                                        (), (), self.settings.store_timeout, stream=True)
+        else:
+            try:
+                response = self._reads.get(self._gsp_url, params={"graph": graph_uri},
+                                           headers={"Accept": http.GRAPH_ACCEPT},
+                                           timeout=self._timeouts(), stream=True)
+            except requests.RequestException as exc:
+                raise StoreError(self._redact(f"cannot read graph {graph_uri}: {exc}")) from None
+            if response.status_code == 404:
+                response.close()
+                return
+            if not response.ok:
+                with response:
+                    raise StoreError(self._answer(f"read of {graph_uri}", self._gsp_url, response))
+        with response:
+            yield from self._triples(response)
+
+    def _triples(self, response: requests.Response) -> Iterator[ox.Quad]:
+        fmt = graph_format(http.media_type(response))
+        if fmt is None or fmt.quads:
+            raise StoreError(f"unexpected RDF type {http.media_type(response)!r} from the store")
+        reader = io.BufferedReader(http.StreamReader(response), http.CHUNK_BYTES)
+        try:
+            yield from ox.parse(reader, format=fmt.oxigraph)
+        except SyntaxError as exc:
+            raise StoreError(f"the store's answer does not parse: {exc}") from None
+
+    def _answer(self, what: str, url: str, response: requests.Response) -> str:
+        return self._redact(f"{what}: the store at {url} answered {response.status_code} "
+                            f"{response.reason}: {http.excerpt(response)}")
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def close(self) -> None:
+        """Close the HTTP connection pools."""
+        self._reads.close()
+        self._writes.close()
+
+
+def _to_graph(quads: Iterator[ox.Quad]) -> Graph:
+    graph = Graph()
+    for q in quads:
+        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
+    return graph
+
+
+def _version_from(row: Row) -> StoreVersion:
+    number, token, modified = row.get("n"), row.get("token"), row.get("modified")
+    if not isinstance(number, Literal) or not isinstance(modified, Literal) or token is None:
+        raise StoreError("the version marker in the metadata graph is incomplete")
+    moment = modified.toPython()
+    if not isinstance(moment, datetime):
+        raise StoreError(f"the version marker has no valid time: {modified!r}")
+    return StoreVersion(f"{int(number):06d}-{token}", moment)

@@ -1,0 +1,164 @@
+"""SPARQL 1.1 Update text for publishing to a remote store (pure functions, no I/O).
+
+A publish replaces whole named graphs and the load records about them in the metadata graph,
+and moves the store's version marker on, all in **one** update request where the data fits
+(``store_batch_bytes``): stores that run one request as one transaction (Oxigraph, Jena
+Fuseki/TDB2, GraphDB) then switch atomically. Larger publishes are uploaded into staging
+graphs first and switched in by one final request of ``MOVE`` operations (see
+:mod:`smartregion.store.remote`).
+
+Triples are written by pyoxigraph's N-Triples serializer, whose output is valid inside
+``INSERT DATA`` (IRIs, escaped literals, blank node labels); nothing is formatted by hand
+from data values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal
+from rdflib.term import Identifier, Node
+
+from smartregion.namespaces import DCTERMS, SRH, XSD
+from smartregion.store.terms import to_oxigraph
+
+# The version marker: ``<{meta}> srh:storeVersion n ; srh:storeVersionToken "…" ;
+# dct:modified t`` in the metadata graph, rewritten by every publish in the same request.
+VERSION_NUMBER = SRH.storeVersion
+VERSION_TOKEN = SRH.storeVersionToken
+VERSION_MODIFIED = DCTERMS.modified
+
+_BAD_IRI_CHARS = frozenset('<>"{}|^`\\ \t\r\n')
+
+
+def iri(value: str) -> str:
+    """``<value>`` for an IRI the platform itself minted (refuses characters SPARQL forbids)."""
+    if not value or any(c in _BAD_IRI_CHARS for c in value):
+        raise ValueError(f"invalid IRI {value!r}")
+    return f"<{value}>"
+
+
+def ntriples(triples: Iterable[tuple[Node, Node, Node]], label: str = "") -> bytes:
+    """N-Triples of rdflib triples, blank node labels prefixed with ``label``.
+
+    One update request must not use the same blank node label in two operations (Oxigraph
+    refuses it, and the SPARQL grammar scopes labels to one pattern), hence the prefix.
+    """
+    def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if label and isinstance(node, BNode):
+            return ox.BlankNode(f"{label}{node}")
+        if not isinstance(node, Identifier):
+            raise TypeError(f"cannot publish {node!r} (not an RDF term)")
+        return to_oxigraph(node)
+
+    body = ox.serialize(
+        (ox.Triple(term(s), term(p), term(o)) for s, p, o in triples),  # type: ignore[arg-type]
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    return body or b""
+
+
+def insert_data(graph_iri: str, body: bytes) -> bytes:
+    """``INSERT DATA { GRAPH <g> { … } }`` around N-Triples ``body``."""
+    return b"INSERT DATA { GRAPH " + iri(graph_iri).encode() + b" {\n" + body + b"} }"
+
+
+def drop_graph(graph_iri: str) -> bytes:
+    """``DROP SILENT GRAPH <g>`` (no error when the graph does not exist)."""
+    return f"DROP SILENT GRAPH {iri(graph_iri)}".encode()
+
+
+def move_graph(source: str, target: str) -> bytes:
+    """``MOVE <source> TO <target>``: replaces target; fails if source is missing (no SILENT,
+    so a vanished staging graph aborts the whole request instead of emptying the target)."""
+    return f"MOVE {iri(source)} TO {iri(target)}".encode()
+
+
+def delete_record(meta_iri: str, graph_iri: str) -> bytes:
+    """Remove the load record of ``graph_iri``: subjects ``<g>`` and ``<g#…>`` in the meta graph.
+
+    The same rule as :class:`~smartregion.store.publication.Publication` and the embedded store.
+    """
+    meta, subject = iri(meta_iri), iri(graph_iri)
+    prefix = Literal(graph_iri + "#").n3()
+    return (
+        f"DELETE {{ GRAPH {meta} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {meta} {{ ?s ?p ?o "
+        f"FILTER(?s = {subject} || (isIRI(?s) && STRSTARTS(STR(?s), {prefix}))) }} }}"
+    ).encode()
+
+
+def bump_version(meta_iri: str, token: str, modified: datetime) -> bytes:
+    """Replace the version marker: number + 1 (computed by the store), new token and time."""
+    meta = iri(meta_iri)
+    number, token_p, modified_p = iri(VERSION_NUMBER), iri(VERSION_TOKEN), iri(VERSION_MODIFIED)
+    token_lit = Literal(token).n3()
+    time_lit = Literal(modified.isoformat(), datatype=XSD.dateTime).n3()
+    return (
+        f"DELETE {{ GRAPH {meta} {{ {meta} ?p ?o }} }}\n"
+        f"INSERT {{ GRAPH {meta} {{ {meta} {number} ?new ; {token_p} {token_lit} ; "
+        f"{modified_p} {time_lit} }} }}\n"
+        f"WHERE {{\n"
+        f"  {{ SELECT (COALESCE(MAX(?n) + 1, 1) AS ?new) WHERE {{\n"
+        f"      OPTIONAL {{ GRAPH {meta} {{ {meta} {number} ?n }} }} }} }}\n"
+        f"  OPTIONAL {{ GRAPH {meta} {{ {meta} ?p ?o "
+        f"FILTER(?p IN ({number}, {token_p}, {modified_p})) }} }}\n"
+        f"}}"
+    ).encode()
+
+
+def version_query(meta_iri: str) -> str:
+    """SELECT of the version marker (``?n ?token ?modified``)."""
+    meta = iri(meta_iri)
+    return (
+        f"SELECT ?n ?token ?modified WHERE {{ GRAPH {meta} {{ {meta} "
+        f"{iri(VERSION_NUMBER)} ?n ; {iri(VERSION_TOKEN)} ?token ; "
+        f"{iri(VERSION_MODIFIED)} ?modified }} }} ORDER BY DESC(?n) LIMIT 1"
+    )
+
+
+def request(operations: Iterable[bytes]) -> bytes:
+    """One update request of several operations, in order (``;`` separated)."""
+    return b" ;\n".join(operations)
+
+
+def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
+    """N-Triples of ``graph`` in pieces of about ``max_bytes``, each usable on its own.
+
+    Triples linked through blank nodes stay in one piece: a blank node label means one node
+    only within one request, so splitting such a group would break it into several nodes.
+    """
+    parent: dict[BNode, BNode] = {}
+
+    def root(node: BNode) -> BNode:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]  # path halving keeps the trees flat
+            node = parent[node]
+        return node
+
+    for s, _, o in graph:
+        if isinstance(s, BNode) and isinstance(o, BNode):
+            a, b = root(s), root(o)
+            if a != b:
+                parent[a] = b
+    groups: dict[BNode | None, list[tuple[Node, Node, Node]]] = {}
+    for s, p, o in graph:
+        node = s if isinstance(s, BNode) else o if isinstance(o, BNode) else None
+        groups.setdefault(root(node) if node is not None else None, []).append((s, p, o))
+
+    pending: list[tuple[Node, Node, Node]] = []
+    size = 0
+    for key, triples in groups.items():
+        # Triples without blank nodes may be split anywhere; a blank node group may not.
+        units = [[t] for t in triples] if key is None else [triples]
+        for unit in units:
+            estimate = sum(len(str(x)) + 4 for t in unit for x in t)  # close enough to N-Triples
+            if pending and size + estimate > max_bytes:
+                yield ntriples(pending)
+                pending, size = [], 0
+            pending.extend(unit)
+            size += estimate
+    if pending:
+        yield ntriples(pending)
