@@ -16,6 +16,9 @@ BLUEPRINTS: list[str] = [
     "endpoint.site",
     "endpoint.resources",
     "endpoint.vocabulary",
+    "endpoint.catalog",
+    "endpoint.sparql",
+    "endpoint.geo",
 ]
 
 
@@ -27,9 +30,10 @@ def create_app(settings: Settings | None = None, backend: StoreBackend | None = 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.extensions["smartregion.backend"] = backend or open_backend(settings)
 
-    from endpoint import errors
+    from endpoint import errors, http
 
     errors.register(app)
+    http.register(app)  # CORS for any origin, gzip/br compression
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)

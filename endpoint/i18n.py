@@ -61,6 +61,26 @@ UI: dict[str, dict[str, str]] = {
     "blank_node": {"de": "(anonym)", "en": "(anonymous)"},
     "other": {"de": "Weitere Angaben", "en": "Further statements"},
     "in_lang": {"de": "Sprache", "en": "language"},
+    "group_names": {"de": "Bezeichnung und Beschreibung", "en": "Name and description"},
+    "group_relations": {"de": "Beziehungen", "en": "Relations"},
+    "group_facts": {"de": "Angaben", "en": "Facts"},
+    "group_identifiers": {"de": "Schlüssel und Kennungen", "en": "Keys and identifiers"},
+    "group_links": {"de": "Verknüpfungen und Quellen", "en": "Links and sources"},
+    "inverse_title": {"de": "Als „{p}“ genannt von", "en": "Named as “{p}” by"},
+    "inverse_title_via": {"de": "Als „{p}“ (über „{via}“) genannt von",
+                          "en": "Named as “{p}” (through “{via}”) by"},
+    "vocabulary_file": {"de": "Vokabulardatei", "en": "Vocabulary file"},
+    "notation": {"de": "Notation", "en": "Notation"},
+    "definition": {"de": "Definition", "en": "Definition"},
+    "scheme_of": {"de": "Begriffsschema", "en": "Concept scheme"},
+    "version": {"de": "Version", "en": "Version"},
+    "namespace": {"de": "Namensraum", "en": "Namespace"},
+    "contents": {"de": "Inhalt", "en": "Contents"},
+    "datatype": {"de": "Datentyp", "en": "datatype"},
+    "inverse_range": {"de": "{first}–{last} von {total}", "en": "{first}–{last} of {total}"},
+    "first_page": {"de": "Erste Seite", "en": "First page"},
+    "last_page": {"de": "Letzte Seite", "en": "Last page"},
+    "doc_iri": {"de": "Dokument", "en": "Document"},
     # listings
     "filter": {"de": "Filtern", "en": "Filter"},
     "apply": {"de": "Anwenden", "en": "Apply"},
@@ -79,6 +99,22 @@ UI: dict[str, dict[str, str]] = {
     "pagination": {"de": "Seitennavigation", "en": "Pagination"},
     "name": {"de": "Name", "en": "Name"},
     "municipalities_in": {"de": "Kommunen", "en": "Municipalities"},
+    "date": {"de": "Datum", "en": "Date"},
+    "place": {"de": "Ort", "en": "Place"},
+    "location": {"de": "Standort", "en": "Location"},
+    "kind_state": {"de": "Land", "en": "State"},
+    "kind_government-district": {"de": "Regierungsbezirk", "en": "Government district"},
+    "kind_district": {"de": "Kreis", "en": "District"},
+    "kind_municipality": {"de": "Kommune", "en": "Municipality"},
+    "kind_organisation": {"de": "Organisation", "en": "Organisation"},
+    "kind_initiative": {"de": "Initiative", "en": "Initiative"},
+    "kind_programme": {"de": "Förderprogramm", "en": "Funding programme"},
+    "kind_funding": {"de": "Förderung", "en": "Funding"},
+    "kind_project": {"de": "Projekt", "en": "Project"},
+    "kind_event": {"de": "Veranstaltung", "en": "Event"},
+    "kind_offer": {"de": "Angebot", "en": "Offer"},
+    "kind_membership": {"de": "Mitgliedschaft", "en": "Membership"},
+    "kind_renaming": {"de": "Umbenennung", "en": "Renaming"},
     # search
     "search_label": {"de": "Suchbegriff", "en": "Search term"},
     "search_button": {"de": "Suchen", "en": "Search"},
@@ -191,7 +227,7 @@ def switch_url(lang: str) -> str:
     """The current page in another language (the request's query kept, ``lang`` replaced)."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     query.append(("lang", lang))
-    return f"{request.path}?{urlencode(query)}"
+    return f"{request.script_root}{request.path}?{urlencode(query)}"
 
 
 # Registered like any blueprint so that every template of the app, the error pages of other

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Request
+from werkzeug.datastructures import MIMEAccept
 
 from smartregion.formats import GRAPH_FORMATS, RESULTS_FORMATS
 
@@ -76,12 +77,15 @@ def negotiate(
     match. Raises :class:`NotAcceptable` when nothing fits."""
     if explicit:
         chosen = offer_for(explicit, offers)
+        if chosen is None and aliases:  # e.g. format=json → the JSON-LD an alias stands for
+            key = explicit.strip().lower()
+            chosen = aliases.get(_ALIASES.get(key, key))
         if chosen is None:
             raise NotAcceptable(offers, explicit)
         return chosen
     by_type = {offer.media_type: offer for offer in offers}
     extra = aliases or {}
-    accept = request.accept_mimetypes
+    accept = _without_parameters(request.accept_mimetypes)
     if not accept:
         return offers[0]
     best = accept.best_match([*by_type, *extra])
@@ -90,17 +94,34 @@ def negotiate(
     return by_type.get(best) or extra[best]
 
 
-def variant_headers(path: str, chosen: Offer, offers: Sequence[Offer]) -> dict[str, str]:
+def _without_parameters(accept: MIMEAccept) -> MIMEAccept:
+    """``accept`` with media-type parameters dropped (q-values kept).
+
+    werkzeug only matches a range with parameters against an offer with the same parameters,
+    so ``application/ld+json;profile="…#compacted"`` (sent by JSON-LD clients) would match
+    nothing. Our offers have no parameters; the representation is the same whatever profile
+    or charset is asked for.
+    """
+    if not any(";" in value for value, _ in accept):
+        return accept
+    return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in accept])
+
+
+def variant_headers(
+    path: str, chosen: Offer, offers: Sequence[Offer], query: str = ""
+) -> dict[str, str]:
     """``Vary``, ``Content-Location`` and ``Link`` rel=alternate for a negotiated document.
 
-    ``path`` is the generic document path without extension.
+    ``path`` is the generic document path without extension; ``query`` (already encoded,
+    without ``?``) is appended to every variant, e.g. the page a document shows.
     """
+    suffix = f"?{query}" if query else ""
     links = [
-        f'<{path}.{o.extension}>; rel="alternate"; type="{o.media_type}"'
+        f'<{path}.{o.extension}{suffix}>; rel="alternate"; type="{o.media_type}"'
         for o in offers
         if o != chosen
     ]
-    headers = {"Vary": "Accept", "Content-Location": f"{path}.{chosen.extension}"}
+    headers = {"Vary": "Accept", "Content-Location": f"{path}.{chosen.extension}{suffix}"}
     if links:
         headers["Link"] = ", ".join(links)
     return headers

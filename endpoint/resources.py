@@ -1,5 +1,147 @@
-"""(being written)"""
+"""Cool URIs of things: ``/id/{kind}/{key}`` → 303 → ``/doc/{kind}/{key}[.ext]``.
 
-from flask import Blueprint
+The document is one graph (see :mod:`endpoint.describe`) written in the negotiated RDF format
+or rendered as a bilingual HTML page (see :mod:`endpoint.pages`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from rdflib import URIRef
+
+from endpoint import backend_of, settings_of
+from endpoint.describe import INVERSE_PAGE_SIZE, InverseKey, InverseNotFound, describe, thing_exists
+from endpoint.documents import choose_offer, content_query, document_response, split_extension
+from endpoint.errors import Problem
+from endpoint.i18n import current_language, translate
+from endpoint.negotiation import HTML, Offer
+from endpoint.ontology import vocabulary
+from endpoint.pages import Linker, resource_page
+from endpoint.rdf_output import serialize
+from endpoint.schemaorg import embedded_jsonld
+from smartregion.formats import graph_format
+from smartregion.uris import KEY_PATTERN, document_path, meta_graph_uri, thing_uri
 
 bp = Blueprint("resources", __name__)
+
+
+# Any well-formed kind is looked up: the store decides what exists. (smartregion.uris.KINDS
+# lists the kinds the platform mints, but curated data may use more, e.g. a renaming nested
+# in an organisation's file; a thing that exists must never answer 404.)
+KIND_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def _thing(kind: str, key: str) -> URIRef:
+    """The IRI of ``/id/{kind}/{key}``, or a 404 problem for a path that cannot name one."""
+    if not KIND_PATTERN.match(kind) or not KEY_PATTERN.match(key):
+        raise _not_found(kind, key)
+    return URIRef(thing_uri(settings_of(current_app).base_uri, kind, key))
+
+
+def _not_found(kind: str, key: str) -> Problem:
+    return Problem(404, "Not Found", f"{translate('not_found_thing')} ({kind}/{key})")
+
+
+@bp.get("/id/<string:kind>/<string:key>")
+def thing(kind: str, key: str) -> ResponseReturnValue:
+    """303 See Other to the document, keeping the query (``format``, ``lang``) and leaving the
+    negotiation to the document URL, so the client's ``Accept`` applies there."""
+    iri = _thing(kind, key)
+    if not thing_exists(backend_of(current_app), iri):
+        raise _not_found(kind, key)
+    location = request.script_root + document_path(kind, key)
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = Response(status=303)
+    response.headers["Location"] = location
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600  # the mapping /id → /doc never changes
+    return response
+
+
+@bp.get("/doc/<string:kind>/<string:name>")
+def document(kind: str, name: str) -> ResponseReturnValue:
+    """The document of a thing in the negotiated (or named) representation."""
+    key, extension = split_extension(name)
+    iri = _thing(kind, key)
+    offer = choose_offer(extension)
+    inverse, page = inverse_request()
+    settings = settings_of(current_app)
+    backend = backend_of(current_app)
+    if not thing_exists(backend, iri):  # before the validators: no 304 for what is not there
+        raise _not_found(kind, key)
+    vocab = vocabulary(settings.ontology_dir)
+    path = document_path(kind, key)
+    lang = current_language()
+
+    def produce() -> bytes | str:
+        try:
+            description = describe(
+                backend, vocab, iri, URIRef(settings.base_uri + path.lstrip("/")),
+                URIRef(meta_graph_uri(settings.base_uri)), inverse=inverse, page=page,
+                page_size=inverse_page_size(),
+            )
+        except InverseNotFound as exc:
+            raise Problem(404, "Not Found", f"no such inverse links or page: {exc}") from exc
+        if description is None:
+            raise _not_found(kind, key)
+        if offer is HTML:
+            linker = Linker(settings.base_uri, request.script_root)
+            model = resource_page(description, vocab, linker, lang)
+            return render_template(
+                "resource.html", page=model, alternates=alternates(path, offer, query),
+                jsonld=embedded_jsonld(description, model, linker, lang),
+                document_iri=str(description.document),
+                iri_href=request.script_root + f"/id/{kind}/{key}",
+            )
+        fmt = graph_format(offer.name)
+        assert fmt is not None  # every document offer but HTML is a graph format
+        return serialize(description.graph, fmt, context=vocab.context,
+                         context_url=context_url())
+
+    query = content_query("inverse", "page")
+    return document_response(path, offer, backend.version(), produce, query=query, lang=lang,
+                             validator=vocab.digest)
+
+
+def inverse_request() -> tuple[InverseKey | None, int]:
+    """The inverse group and page a request asks for (`?inverse=`, `?page=`)."""
+    token = request.args.get("inverse")
+    raw_page = request.args.get("page", "1")
+    try:
+        page = int(raw_page)
+    except ValueError as exc:
+        raise Problem(400, "Bad Request", f"page must be a number, not {raw_page!r}") from exc
+    if not token:
+        return None, 1
+    key = InverseKey.parse(token)
+    if key is None:
+        raise Problem(400, "Bad Request", f"cannot read inverse={token!r}")
+    return key, page
+
+
+def inverse_page_size() -> int:
+    """Links per inverse group and page (``SMARTREGION_INVERSE_PAGE_SIZE`` in the app config)."""
+    return int(current_app.config.get("SMARTREGION_INVERSE_PAGE_SIZE", INVERSE_PAGE_SIZE))
+
+
+def context_url() -> str:
+    """The absolute URL of the published JSON-LD context on the host serving this request."""
+    return request.host_url.rstrip("/") + request.script_root + "/context.jsonld"
+
+
+def alternates(path: str, chosen: Offer, query: str = "") -> list[dict[str, str]]:
+    """The other variants of a document, for ``<link rel=alternate>`` and the footer."""
+    from endpoint.documents import DOCUMENT_OFFERS
+
+    names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
+             "ntriples": "N-Triples"}
+    suffix = f"?{query}" if query else ""
+    return [
+        {"href": f"{request.script_root}{path}.{o.extension}{suffix}", "type": o.media_type,
+         "label": names.get(o.name, o.name)}
+        for o in DOCUMENT_OFFERS if o != chosen
+    ]

@@ -25,7 +25,7 @@ KINDS = (
     "event",
     "offer",
     "membership",
-    "renaming",
+    "organisation-change",
 )
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 META_GRAPH = "meta"

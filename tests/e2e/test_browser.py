@@ -1,0 +1,193 @@
+"""A real browser (Debian's chromium driven by Playwright) on a real server: home → project →
+municipality → Kreis by following links, switching language, searching, keyboard use; with
+screenshots of every step. Any request to a host other than the local server fails the test
+(and is never sent: the browser context aborts it)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:  # the fixture's type only; conftest modules are not imported by tests
+    from tests.e2e.conftest import LiveServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's chromium under Playwright (never a downloaded browser)."""
+    if importlib.util.find_spec("playwright") is None:
+        pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run 'make browser' (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One browsing session: a page, the requests it made, and numbered screenshots."""
+
+    def __init__(self, browser: object, server: LiveServer, shots: Path, locale: str) -> None:
+        self.server = server
+        self.shots = shots
+        self.count = 0
+        self.foreign: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        host = urlsplit(server.url).netloc
+        self.context = browser.new_context(locale=locale)  # type: ignore[attr-defined]
+
+        def guard(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if urlsplit(url).netloc != host and not url.startswith(("data:", "blob:")):
+                self.foreign.append(url)
+                route.abort()  # type: ignore[attr-defined]
+            else:
+                route.continue_()  # type: ignore[attr-defined]
+
+        self.context.route("**/*", guard)
+        self.page = self.context.new_page()
+        def on_response(response: object) -> None:
+            if response.status >= 400:  # type: ignore[attr-defined]
+                self.failed.append(f"{response.status} {response.url}")  # type: ignore[attr-defined]
+
+        def on_console(message: object) -> None:
+            if message.type == "error":  # type: ignore[attr-defined]
+                self.errors.append(message.text)  # type: ignore[attr-defined]
+
+        self.page.on("response", on_response)
+        self.page.on("console", on_console)
+
+    def shot(self, name: str) -> None:
+        self.count += 1
+        self.page.screenshot(path=str(self.shots / f"{self.count:02d}-{name}.png"), full_page=True)
+
+    def follow(self, action: Callable[[], object]) -> None:
+        """Do ``action`` (a click, a key press) and wait for the page it navigates to."""
+        with self.page.expect_navigation():
+            action()
+        self.page.wait_for_load_state()
+
+    def h1(self) -> str:
+        return str(self.page.locator("h1").first.inner_text()).strip()
+
+    def lang(self) -> str:
+        return str(self.page.locator("html").get_attribute("lang"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser: object, live_server: LiveServer, tmp_path: Path) -> Iterator[Visit]:
+    session = Visit(browser, live_server, tmp_path, "de-DE")
+    yield session
+    session.close()
+    assert session.foreign == [], f"requests to other hosts: {session.foreign}"
+    assert session.failed == [], f"failed requests: {session.failed}"
+    assert session.errors == [], f"console errors: {session.errors}"
+    assert len(list(tmp_path.glob("*.png"))) == session.count
+
+
+def test_home_project_municipality_kreis_language_and_search(visit: Visit) -> None:
+    page = visit.page
+    page.goto(visit.server.url)
+    assert visit.lang() == "de"
+    assert "offene Daten" in visit.h1()
+    visit.shot("home")
+
+    visit.follow(page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Projekte").click)
+    assert visit.h1() == "Projekte"
+    visit.shot("projects")
+
+    # follow the first project that names a municipality
+    projects = [a.get_attribute("href") for a in page.locator("table.listing th a").all()]
+    assert projects
+    for href in projects:
+        visit.follow(page.locator(f'table.listing th a[href="{href}"]').click)
+        if page.locator('a[href^="/doc/municipality/"]').count():
+            break
+        visit.follow(page.go_back)
+    project_title = visit.h1()
+    assert "/doc/project/" in page.url
+    visit.shot("project")
+
+    municipality = page.locator('main a[href^="/doc/municipality/"]').first
+    visit.follow(municipality.click)
+    assert "/doc/municipality/" in page.url
+    municipality_title = visit.h1()
+    assert page.get_by_role("link", name=project_title).count()  # the inverse link back
+    visit.shot("municipality")
+
+    visit.follow(page.locator('main dd a[href^="/doc/district/"]').first.click)
+    assert "/doc/district/" in page.url
+    assert page.locator("main").get_by_text(municipality_title).count()  # listed in its Kreis
+    visit.shot("kreis")
+
+    # switch language: the page, its headings and the links it offers turn English
+    visit.follow(page.get_by_role("link", name="English").click)
+    assert visit.lang() == "en"
+    assert page.get_by_role("heading", name="Name and description").count()
+    assert "lang=en" in str(page.locator('main a[href^="/doc/"]').first.get_attribute("href"))
+    visit.shot("kreis-en")
+
+    # search (in English now), by keyboard
+    visit.follow(page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Search").click)
+    page.get_by_label("Search term").fill("Darmstadt")
+    visit.follow(lambda: page.keyboard.press("Enter"))
+    assert visit.lang() == "en"
+    results = page.locator("ol.results li a")
+    assert results.count() > 0
+    assert re.search(r"\d+ results", page.locator("main").inner_text())
+    visit.shot("search")
+    visit.follow(results.first.click)
+    assert "/doc/" in page.url
+    visit.shot("search-result")
+
+
+def test_keyboard_users_can_skip_to_the_content(visit: Visit) -> None:
+    page = visit.page
+    page.goto(visit.server.url + "doc/municipality/06411000")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    assert page.locator("a.skip-link").is_visible()
+    visit.shot("skip-link")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_english_browser_gets_english_pages(browser: object, live_server: LiveServer,
+                                            tmp_path: Path) -> None:
+    session = Visit(browser, live_server, tmp_path, "en-GB")
+    try:
+        session.page.goto(live_server.url + "projects")
+        assert session.lang() == "en"
+        assert session.h1() == "Projects"
+        session.page.get_by_label("Field of action").select_option(index=1)
+        session.follow(session.page.get_by_role("button", name="Apply").click)
+        assert "field=" in session.page.url
+        session.shot("projects-filtered-en")
+    finally:
+        session.close()
+    assert session.foreign == [] and session.failed == [] and session.errors == []
