@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loaders.curated import curated_sources
+from loaders.gv100ad import gv100ad_sources
 from loaders.source import Source
 from smartregion.settings import Settings
 
 SourceFactory = Callable[[Settings], dict[str, Source]]
 
-SOURCE_FACTORIES: list[SourceFactory] = [curated_sources]  # type: ignore[list-item]
+SOURCE_FACTORIES: list[SourceFactory] = [curated_sources, gv100ad_sources]  # type: ignore[list-item]
 
 
 def available_sources(settings: Settings) -> dict[str, Source]:

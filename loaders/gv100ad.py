@@ -2,7 +2,7 @@
 fixed-width file and published as Länder, Regierungsbezirke, Kreise and Gemeinden.
 
 ``smartregion load gv100ad --source PATH_OR_URL [--land 06|…|all]`` reads the
-"Gemeindeverzeichnis - administrative Gebietsgliederung" that Destatis publishes quarterly,
+"Gemeindeverzeichnis – administrative Gebietsgliederung" that Destatis publishes quarterly,
 as the plain text file or as the ZIP archive holding it, from a path or an http(s) URL.
 Every line is one record of 220 characters, UTF-8 (Destatis used ISO-8859-1 before 2019;
 such files are rejected with a hint to convert them). The field table is in
@@ -20,12 +20,15 @@ Read and checked (keys, duplicates, parent records) but not published: Satzart 3
 Baden-Württemberg only), Satzart 50 (Gemeindeverbände) and the gemeindefreie Gebiete
 (Satzart 60 with Textkennzeichen 65/66): they are not Gemeinden, and the platform has no URI
 kind for them yet (the ontology's ``srh:UnincorporatedArea`` would be their class).
+Gemeindeverbände and gemeindefreie Gebiete directly under a Land (Kreis key ``000`` without
+a Kreis record: coastal waters, the German-Luxembourg condominium) are accepted as such;
+a Gemeinde always needs its Kreis record.
 
 Rules of the mapping:
 
 - Labels: the official name is ``skos:prefLabel@de``; the *short name* is the text before the
   first ``", "`` ("Darmstadt, Wissenschaftsstadt" → "Darmstadt"), published as
-  ``skos:altLabel@de`` when it differs.
+  ``skos:altLabel@de`` when it differs ("Ebstorf,Klosterflecken" has no ", " and stays whole).
 - Merging with curated data: the same key gives the same IRI, so a curated municipality and
   the GV100AD one are one resource in the union of all graphs; each source keeps its own graph.
   Where a property allows one value (one ``skos:prefLabel`` per language, one area type, one
@@ -35,7 +38,9 @@ Rules of the mapping:
   curated file is corrected; this loader never publishes a second, conflicting label.
 - NUTS: the file has no NUTS codes. ``skos:exactMatch`` links to NUTS are published only for
   Hessen, from the table :data:`HESSEN_NUTS`; other Länder get none rather than a guess.
-- Population (``srh:population``) and area (``srh:areaHectares``) exist only for Gemeinden.
+- Population (``srh:population``), area (``srh:areaHectares``) and postcode (``srh:postcode``,
+  a sub-property of ``schema:postalCode``, with ``srh:multiplePostcodes``) exist only for
+  Gemeinden; Land, Regierungsbezirk and Kreis carry the seat (``srh:seatName@de``).
   The file gives no reference date for the population; the dataset record says so. The
   Gebietsstand (positions 3-10) is ``srh:territorialStatusDate`` of every entity and the
   ``dct:temporal`` of the dataset.
@@ -59,7 +64,7 @@ from pathlib import Path
 
 import requests
 from rdflib import Graph, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib.term import Node
 
 from loaders.curated import display_path
 from loaders.source import Progress, Source, SourceError, SourceGraph, no_progress
@@ -216,7 +221,7 @@ def _download(url: str, settings: Settings, progress: Progress) -> bytes:
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             if total is None:
-                progress(f"download {url}", 0, None)
+                progress("download gv100ad (size unknown)", 0, None)
             chunks: list[bytes] = []
             done = 0
             for chunk in response.iter_content(chunk_size=1 << 16):
@@ -430,7 +435,7 @@ class _Mapper:
     def __init__(self, base_uri: str, register: Register) -> None:
         self.base = base_uri
         self.graph = Graph()
-        self.origins: dict[Identifier, str] = {}
+        self.origins: dict[Node, str] = {}
         self.status = Literal(register.status.isoformat(), datatype=XSD.date)
 
     def uri(self, kind: str, key: str) -> URIRef:
@@ -490,7 +495,7 @@ class _Mapper:
         add((node, SRH.areaHectares, Literal(str(r.area_ha), datatype=XSD.decimal)))
         add((node, SRH.population, Literal(str(r.population), datatype=XSD.nonNegativeInteger)))
         if r.postcode:
-            add((node, SCHEMA.postalCode, Literal(r.postcode)))
+            add((node, SRH.postcode, Literal(r.postcode)))
             add((node, SRH.multiplePostcodes, Literal(r.several_postcodes)))
         add((node, SCHEMA.containedInPlace, self.uri("district", r.land + r.rb + r.kreis)))
         add((node, SRH.politicalGeocoding, GEOCODING[f"municipalityKey/{r.key}"]))
@@ -499,7 +504,7 @@ class _Mapper:
 
 def to_graph(
     register: Register, base_uri: str, land: str = "06", progress: Progress = no_progress
-) -> tuple[Graph, dict[Identifier, str]]:
+) -> tuple[Graph, dict[Node, str]]:
     """The RDF of one Land (or ``"all"``) and the ``file:line`` of every entity."""
     mapper = _Mapper(base_uri, register)
 
@@ -547,7 +552,7 @@ def attribution(status: dt.date) -> str:
     """The attribution dl-de/by-2-0 asks for, naming the Gebietsstand and the change."""
     return (
         f"Quelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis GV100AD, Gebietsstand "
-        f"{status:%d.%m.%Y}; Datenlizenz Deutschland – Namensnennung – Version 2.0; "  # noqa: RUF001
+        f"{status:%d.%m.%Y}; Datenlizenz Deutschland – Namensnennung – Version 2.0; "
         "verändert "
         "(in RDF umgewandelt)"
     )
@@ -581,7 +586,7 @@ class GV100ADSource:
                 f"the file has no Land {self.land} (it has {', '.join(register.lands)})",
             )
         graph, origins = to_graph(register, settings.base_uri, self.land, progress)
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()  # the text, however it was packed
         scope = "Hessen" if self.land == "06" else (
             "Deutschland" if self.land == "all" else register.lands[self.land].name)
         scope_en = {"Hessen": "Hesse", "Deutschland": "Germany"}.get(scope, scope)

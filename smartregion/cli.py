@@ -60,22 +60,43 @@ def main(ctx: click.Context, config: Path | None) -> None:
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--force", is_flag=True, help="Publish even if the input did not change.")
+@click.option(
+    "--source", "location", metavar="PATH_OR_URL",
+    help="gv100ad: the Destatis GV100AD file (text or ZIP), a path or an http(s) URL.",
+)
+@click.option(
+    "--land", metavar="KEY",
+    help="gv100ad: Land key 01-16 to publish (default 06, Hessen) or 'all'.",
+)
 @click.pass_context
-def load(ctx: click.Context, sources: tuple[str, ...], force: bool) -> None:
+def load(
+    ctx: click.Context, sources: tuple[str, ...], force: bool, location: str | None,
+    land: str | None,
+) -> None:
     """Validate SOURCES and publish them as one new store version.
 
     Without SOURCES every curated folder of data/ is loaded. A source whose input did not
     change since its last load is skipped (unless --force). Nothing is published if any
-    SHACL violation is found.
+    SHACL violation is found. Example: smartregion load gv100ad --source GV100AD.zip
     """
+    from loaders.gv100ad import configure_sources
     from loaders.pipeline import LoadFailed, resolve_sources
     from loaders.pipeline import load as run_load
 
     settings = _settings(ctx)
+    try:
+        selected = configure_sources(
+            resolve_sources(sources, settings), location=location, land=land
+        )
+    except LoadFailed as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     backend = open_backend(settings)
     try:
         summary = run_load(
-            resolve_sources(sources, settings), settings, backend, force=force,
+            selected, settings, backend, force=force,
             progress=_progress_printer(),  # type: ignore[arg-type]
         )
     except LoadFailed as exc:
@@ -126,6 +147,55 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     else:
         click.echo(f"{len(report.violations)} violation(s).")
         ctx.exit(1)
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option(
+    "--config", "harvest_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="Harvest configuration (default: setting harvest_config, harvest.toml).",
+)
+@click.option("--force", is_flag=True, help="Fetch unconditionally and publish even if unchanged.")
+@click.pass_context
+def harvest(
+    ctx: click.Context, names: tuple[str, ...], harvest_file: Path | None, force: bool
+) -> None:
+    """Fetch the remote sources NAMES (all configured ones without NAMES) and publish each.
+
+    Sources answering 304 Not Modified (or with unchanged content) are not reloaded. A failing
+    source publishes nothing and leaves its served data as it was. Exit code 0: all published
+    or unchanged, 1: a source broke a SHACL shape, 2: a source was unreachable or unreadable
+    (or the configuration is wrong).
+    """
+    from loaders.harvest import run_harvest
+    from loaders.source import SourceError
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
+    try:
+        summary = run_harvest(
+            names, settings, backend, config_path=harvest_file, force=force,
+            progress=_progress_printer(),  # type: ignore[arg-type]
+        )
+    except SourceError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(exc.exit_code)
+    finally:
+        backend.close()
+    for outcome in summary.outcomes:
+        for note in outcome.notes:
+            click.echo(f"{outcome.name}: {note}")
+        if outcome.status == "failed":
+            if outcome.report is not None:
+                click.echo(outcome.report.text(), err=True)
+            click.echo(f"{outcome.name}: FAILED, nothing published: {outcome.error}", err=True)
+        elif outcome.status == "unchanged":
+            click.echo(f"{outcome.name}: unchanged, not reloaded ({outcome.requests} request(s))")
+        else:
+            version = outcome.version.id if outcome.version else "none"
+            click.echo(f"{outcome.name}: {outcome.triples} triples in graph "
+                       f"{outcome.graph_name}, version {version} ({outcome.requests} request(s))")
+    ctx.exit(summary.exit_code)
 
 
 @main.command()
