@@ -140,17 +140,32 @@ def _load_turtle_dir(paths: Iterable[Path]) -> Graph:
     return graph
 
 
+OUTPUT_SHAPES_SUFFIX = "-output.ttl"
+
+
+def input_shape_files(shapes_dir: Path) -> list[Path]:
+    """The shapes loaded data must meet: every ``shapes/*.ttl`` except ``*-output.ttl``.
+
+    Output shapes (``dcat-output.ttl``) describe what the endpoint produces from the data
+    (the DCAT catalogue); applying them to loaded data would demand catalogue metadata from
+    third-party datasets that a harvest brings in.
+    """
+    return sorted(
+        p for p in shapes_dir.glob("*.ttl") if not p.name.endswith(OUTPUT_SHAPES_SUFFIX)
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def _shapes_and_ontology(shapes_dir: Path, ontology_dir: Path, stamp: float) -> tuple[Graph, Graph]:
     del stamp  # part of the cache key only: files changed → parse again
-    shapes = _load_turtle_dir(shapes_dir.glob("*.ttl"))
+    shapes = _load_turtle_dir(input_shape_files(shapes_dir))
     ontology = _load_turtle_dir(ontology_dir.rglob("*.ttl"))
     return shapes, ontology
 
 
 def shapes_and_ontology(settings: Settings) -> tuple[Graph, Graph]:
     """The merged SHACL shapes and the ontology with its schemes (cached until they change)."""
-    files = [*settings.shapes_dir.glob("*.ttl"), *settings.ontology_dir.rglob("*.ttl")]
+    files = [*input_shape_files(settings.shapes_dir), *settings.ontology_dir.rglob("*.ttl")]
     stamp = max((p.stat().st_mtime for p in files), default=0.0)
     return _shapes_and_ontology(settings.shapes_dir, settings.ontology_dir, stamp)
 

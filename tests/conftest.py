@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from endpoint import create_app
 from loaders.pipeline import load, resolve_sources
 from smartregion.settings import PROJECT_DIR, Settings, load_settings
+from smartregion.store import StoreBackend, open_backend
 from smartregion.store.embedded import EmbeddedBackend
 
 TEST_BASE = "http://testserver/"
@@ -42,23 +43,61 @@ def backend(settings: Settings) -> Iterator[EmbeddedBackend]:
     store.close()
 
 
+HTTP_TESTS = Path(__file__).parent / "http"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the whole HTTP suite on both store backends (issue: scale-out).
+
+    The remote run loads the same shipped data through the real pipeline into a real
+    ``oxigraph serve`` process; it carries the ``remote`` marker.
+    """
+    if "store_kind" in metafunc.fixturenames and metafunc.definition.path.is_relative_to(
+        HTTP_TESTS
+    ):
+        metafunc.parametrize(
+            "store_kind",
+            ["embedded", pytest.param("remote", marks=pytest.mark.remote)],
+            indirect=True,
+            scope="session",
+        )
+
+
 @pytest.fixture(scope="session")
-def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Which backend the session store uses: 'embedded' unless parametrized."""
+    return str(getattr(request, "param", "embedded"))
+
+
+@pytest.fixture(scope="session")
+def loaded_settings(
+    store_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     """Settings of the session store that holds the shipped curated data."""
-    return make_settings(tmp_path_factory.mktemp("loaded"))
+    tmp = tmp_path_factory.mktemp(f"loaded-{store_kind}")
+    if store_kind == "embedded":
+        yield make_settings(tmp)
+        return
+    from tests.oxigraph_server import start_oxigraph, stop_oxigraph
+
+    server = start_oxigraph(tmp / "oxigraph")
+    try:
+        yield server.settings(tmp)
+    finally:
+        stop_oxigraph(server)
 
 
 @pytest.fixture(scope="session")
-def loaded_backend(loaded_settings: Settings) -> Iterator[EmbeddedBackend]:
-    """The shipped data, loaded once per session through the real pipeline."""
-    store = EmbeddedBackend(loaded_settings)
+def loaded_backend(loaded_settings: Settings) -> Iterator[StoreBackend]:
+    """The shipped data, loaded once per session and backend through the real pipeline."""
+    store = open_backend(loaded_settings)
     load(resolve_sources([], loaded_settings), loaded_settings, store)
     yield store
     store.close()
 
 
 @pytest.fixture(scope="session")
-def app(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> Flask:
+def app(loaded_settings: Settings, loaded_backend: StoreBackend) -> Flask:
     """The web application over the loaded session store."""
     flask_app = create_app(loaded_settings, loaded_backend)
     flask_app.testing = True
