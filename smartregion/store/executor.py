@@ -264,8 +264,8 @@ class QueryExecutorPool:
                         break
                     self._cond.wait(remaining)
             finally:
-                self._queued[client] -= 1
-                if waiter.slot is None:
+                if waiter.slot is None:  # (a granted waiter left the queue in _dispatch)
+                    self._queued[client] -= 1
                     self._waiting.remove(waiter)
             if waiter.slot is None:
                 if self._running[client] > 0:
@@ -292,6 +292,7 @@ class QueryExecutorPool:
                     break
                 waiter, slot = fresh[0], self._idle_reserve.pop()
             self._waiting.remove(waiter)
+            self._queued[waiter.client] -= 1
             self._running[waiter.client] += 1
             slot.client = waiter.client
             waiter.slot = slot

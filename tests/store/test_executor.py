@@ -236,3 +236,31 @@ def test_service_never_connects_unless_allowed(tmp_path: Path) -> None:
     finally:
         listener.close()
         backend.close()
+
+
+def test_a_client_within_its_quota_is_never_refused(store: EmbeddedBackend) -> None:
+    # regression: a request granted an executor was counted as running and still queued
+    # until its thread woke up, so a client's next request could be refused with 429
+    config = PoolConfig(executors=1, reserve=0, memory_mb=128, queue_timeout=10,
+                        client_queries=3)
+    small = QueryExecutorPool(config, lambda: current_store_path(store))
+    refused: list[Exception] = []
+    try:
+        wait_ready(small, 1)
+        path = current_store_path(store)
+
+        def steady() -> None:
+            for number in range(150):
+                try:
+                    small.run(job(path, f"ASK {{}} # {number}"), "steady")
+                except ClientOverLimit as exc:
+                    refused.append(exc)
+
+        threads = [threading.Thread(target=steady) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        small.close()
+    assert refused == []

@@ -7,7 +7,15 @@ import importlib
 
 import pytest
 
-MODULES = ["smartregion.uris", "smartregion.store.terms"]
+MODULES = [
+    "smartregion.uris",
+    "smartregion.store.terms",
+    "endpoint.ontology",
+    "endpoint.queries",
+    "endpoint.schemaorg",
+    "endpoint.geo",
+    "loaders.web_sources",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
