@@ -181,6 +181,9 @@ class EmbeddedBackend:
             gc.collect()
 
     def close(self) -> None:
+        from smartregion.store.client_query import close_pool
+
+        close_pool(self)
         with self._lock:
             self._reader = None
         gc.collect()
