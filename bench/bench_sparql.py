@@ -20,7 +20,8 @@ of issue 3. Scenarios:
 Our server runs as shipped (gunicorn, 2 workers × 2 executors + 1 reserve, access log on);
 Rust runs without a deadline (its ``--timeout-s`` starts a thread per query that waits out
 the timeout, which exhausts threads at these rates in 0.5.13), which favours it; in-process
-uses threads on one ``Store.read_only``. Figures are this machine's, from one run: compare within a run.
+uses threads on one ``Store.read_only``. Figures are this machine's, from one run: compare
+within a run.
 """
 
 from __future__ import annotations

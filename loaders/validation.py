@@ -111,7 +111,8 @@ class Violation:
         """One line: where, which entity, which property, what is wrong (de / en)."""
         where = self.origin or "(no file)"
         prop = f" {self.path}" if self.path else ""
-        value = f" = {self.value}" if self.value is not None else ""
+        shown = self.value is not None and self.value != f"<{self.focus}>"
+        value = f" = {self.value}" if shown else ""
         message = self.message_de
         if self.message_en and self.message_en != self.message_de:
             message = f"{self.message_de} / {self.message_en}"

@@ -26,7 +26,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from loaders.remote_source import (
@@ -38,13 +38,11 @@ from loaders.remote_source import (
 )
 from loaders.source import Progress
 from loaders.web_sources import FetchResult, RemoteError
-from smartregion.namespaces import DCTERMS, OWL, RDF
+from smartregion.namespaces import DCTERMS, GEO, OWL, RDF, SF
 from smartregion.settings import Settings
 from smartregion.uris import graph_uri
 
 LOADER_VERSION = "1"
-GEO = Namespace("http://www.opengis.net/ont/geosparql#")
-SF = Namespace("http://www.opengis.net/ont/sf#")
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 ITEM = re.compile(r"^http://www\.wikidata\.org/entity/Q[1-9][0-9]*$")
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

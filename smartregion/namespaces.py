@@ -18,6 +18,8 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 NUTS = Namespace("http://data.europa.eu/nuts/code/")
 GEOCODING = Namespace("http://dcat-ap.de/def/politicalGeocoding/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+SF = Namespace("http://www.opengis.net/ont/sf#")
 
 PREFIXES: dict[str, str] = {
     "srh": str(SRH),
@@ -43,12 +45,38 @@ PREFIXES: dict[str, str] = {
     "xsd": str(XSD),
     "nuts": str(NUTS),
     "geocoding": str(GEOCODING),
+    "geo": str(GEO),
+    "sf": str(SF),
 }
 
 __all__ = [
-    "CV", "DCAT", "DCATAP", "DCATDE", "DCTERMS", "FOAF", "GEOCODING", "HYDRA", "LOCN", "NUTS",
-    "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SCHEMA", "SCHEME", "SD", "SH", "SKOS",
-    "SPDX", "SRH", "VOID", "XSD",
+    "CV",
+    "DCAT",
+    "DCATAP",
+    "DCATDE",
+    "DCTERMS",
+    "FOAF",
+    "GEO",
+    "GEOCODING",
+    "HYDRA",
+    "LOCN",
+    "NUTS",
+    "ORG",
+    "OWL",
+    "PREFIXES",
+    "PROV",
+    "RDF",
+    "RDFS",
+    "SCHEMA",
+    "SCHEME",
+    "SD",
+    "SF",
+    "SH",
+    "SKOS",
+    "SPDX",
+    "SRH",
+    "VOID",
+    "XSD",
 ]
 
 

@@ -123,9 +123,8 @@ def setting_docs() -> list[tuple[str, str, str]]:
     rows = []
     for f in dataclasses.fields(Settings):
         default = f.default
-        if isinstance(default, Path):
-            if default.is_relative_to(PROJECT_DIR):
-                default = default.relative_to(PROJECT_DIR)
+        if isinstance(default, Path) and default.is_relative_to(PROJECT_DIR):
+            default = default.relative_to(PROJECT_DIR)
         if isinstance(default, tuple):
             default = ",".join(default)
         rows.append((ENV_PREFIX + f.name.upper(), str(default), f.metadata["help"]))
