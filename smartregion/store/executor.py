@@ -9,6 +9,8 @@ its memory goes back to the system) and starts a fresh one in the background. Th
 executor's heap is capped; a query exceeding the cap aborts only that process. Results are
 serialized natively in the executor and sent back in frames; rows are counted on the way and a
 result over ``result_limit`` rows is refused as a whole (never passed off as complete).
+Starting, stopping and talking to one executor is :mod:`smartregion.store.executor_link`;
+its job, result and error types are re-exported here.
 
 Fair use. Executors go first to the waiting client with the fewest running queries. One
 *reserve* executor serves only clients that have nothing running, so a client that keeps
@@ -23,38 +25,50 @@ interface stays the same for every backend.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
-import marshal
 import math
 import os
-import signal
-import socket
-import struct
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import IO, NoReturn
 
-from smartregion.store.backend import QueryLimitError, QuerySyntaxError, StoreError
+from smartregion.store.backend import QueryLimitError, StoreError
+from smartregion.store.executor_link import (
+    QueryJob,
+    QueryOutcome,
+    QueryStopped,
+    ResultBody,
+    ResultTooLarge,
+    Slot,
+    execute,
+    spawn,
+    stop,
+    stop_all,
+)
+
+# The job, result and error types live with the executor link; they are part of this
+# module's interface (the web layer and the remote backend import them from here).
+__all__ = [
+    "CLIENT",
+    "ClientOverLimit",
+    "ExecutorsBusy",
+    "PoolConfig",
+    "QueryExecutorPool",
+    "QueryJob",
+    "QueryOutcome",
+    "QueryStopped",
+    "ResultBody",
+    "ResultTooLarge",
+]
 
 log = logging.getLogger(__name__)
 
 CLIENT: ContextVar[str] = ContextVar("smartregion_query_client", default="-")
 """Who sends the current query (an address); the web layer sets it per request."""
-
-_HEADER = struct.Struct(">cI")
-_LENGTH = struct.Struct(">I")
-_SPOOL_BYTES = 8 * 1024 * 1024  # larger results go to a temporary file, not worker memory
-_START_TIMEOUT = 60.0
 
 
 class ClientOverLimit(QueryLimitError):
@@ -73,106 +87,11 @@ class ExecutorsBusy(QueryLimitError):
         self.retry_after = retry_after
 
 
-class QueryStopped(QueryLimitError):
-    """The query was stopped: ``limit`` is ``deadline``, ``memory`` or ``crash``."""
-
-    def __init__(self, limit: str, message: str, retry_after: int = 5) -> None:
-        super().__init__(limit, message)
-        self.retry_after = retry_after
-
-
-class ResultTooLarge(QueryLimitError):
-    """The result has more rows (or triples) than ``result_limit``."""
-
-    def __init__(self, limit_rows: int) -> None:
-        super().__init__(
-            "result-size",
-            f"The result has more than {limit_rows} rows (or triples), the most this endpoint "
-            "returns for one query. Add LIMIT (and OFFSET to page through it) to the query.",
-        )
-        self.limit_rows = limit_rows
-
-
-@dataclass(frozen=True)
-class QueryJob:
-    """One query for an executor; formats are names from :mod:`smartregion.formats`."""
-
-    store_path: str
-    text: str
-    results_format: str
-    graph_format: str
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    timeout: float = 30.0
-    row_limit: int = 100_000
-
-
-class ResultBody:
-    """Result bytes: kept in memory while small, spooled to a temporary file beyond that."""
-
-    def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self._file: IO[bytes] | None = None
-
-    def append(self, data: bytes) -> None:
-        self.size += len(data)
-        if self._file is None and self.size > _SPOOL_BYTES:
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-            self._file.writelines(self.chunks)
-            self.chunks = []
-        if self._file is not None:
-            self._file.write(data)
-        else:
-            self.chunks.append(data)
-
-    @property
-    def in_memory(self) -> bool:
-        """Whether all bytes are in :attr:`chunks`."""
-        return self._file is None
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._file is None:
-            yield from self.chunks
-            return
-        try:
-            self._file.seek(0)
-            while block := self._file.read(256 * 1024):
-                yield block
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Release the temporary file (if any)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-            self.chunks = []
-
-
-@dataclass
-class QueryOutcome:
-    """A finished query: result kind (solutions, boolean, graph), row count and bytes."""
-
-    kind: str
-    rows: int
-    body: ResultBody
-
-
-@dataclass(eq=False)
-class _Slot:
-    reserve: bool
-    process: subprocess.Popen[bytes] | None = None
-    sock: socket.socket | None = None
-    deadline: float = 0.0
-    client: str = ""
-
-
 @dataclass(eq=False)
 class _Waiter:
     client: str
     seq: int
-    slot: _Slot | None = None
+    slot: Slot | None = None
 
 
 @dataclass
@@ -195,16 +114,16 @@ class QueryExecutorPool:
         self.store_path = store_path
         self.pid = os.getpid()
         self._cond = threading.Condition()
-        self._idle: list[_Slot] = []
-        self._idle_reserve: list[_Slot] = []
+        self._idle: list[Slot] = []
+        self._idle_reserve: list[Slot] = []
         self._waiting: list[_Waiter] = []
         self._running: Counter[str] = Counter()
         self._queued: Counter[str] = Counter()
         self._seq = 0
         self._closed = False
-        self._slots = [_Slot(reserve=False) for _ in range(max(1, config.executors))]
-        self._slots += [_Slot(reserve=True) for _ in range(max(0, config.reserve))]
-        self._finalizer = weakref.finalize(self, _kill_all, self._slots)
+        self._slots = [Slot(reserve=False) for _ in range(max(1, config.executors))]
+        self._slots += [Slot(reserve=True) for _ in range(max(0, config.reserve))]
+        self._finalizer = weakref.finalize(self, stop_all, self._slots)
         for slot in self._slots:
             self._start_in_background(slot)
 
@@ -220,7 +139,7 @@ class QueryExecutorPool:
         slot = self._acquire(client)
         lost = False
         try:
-            return self._execute(slot, job)
+            return execute(slot, job)
         except QueryStopped:
             lost = True
             raise
@@ -240,7 +159,7 @@ class QueryExecutorPool:
             return len(self._idle) + len(self._idle_reserve)
 
     # -- scheduling -----------------------------------------------------------------------
-    def _acquire(self, client: str) -> _Slot:
+    def _acquire(self, client: str) -> Slot:
         with self._cond:
             if self._running[client] + self._queued[client] >= self.config.client_queries:
                 raise ClientOverLimit(
@@ -300,7 +219,7 @@ class QueryExecutorPool:
         if granted:
             self._cond.notify_all()
 
-    def _release(self, slot: _Slot, client: str, lost: bool) -> None:
+    def _release(self, slot: Slot, client: str, lost: bool) -> None:
         with self._cond:
             self._running[client] -= 1
             if self._running[client] <= 0:
@@ -318,148 +237,27 @@ class QueryExecutorPool:
         return max(1, math.ceil(min(ends))) if ends else 1
 
     # -- processes ------------------------------------------------------------------------
-    def _start_in_background(self, slot: _Slot) -> None:
+    def _start_in_background(self, slot: Slot) -> None:
         if not self._closed:
             threading.Thread(target=self._start, args=(slot,), daemon=True,
                              name="executor-start").start()
 
-    def _start(self, slot: _Slot) -> None:
-        _stop(slot)
+    def _start(self, slot: Slot) -> None:
+        stop(slot)
         delay = 0.5
         while not self._closed:
             try:
-                _spawn(slot, self.config, self.store_path())
+                spawn(slot, self.store_path(), memory_mb=self.config.memory_mb,
+                      prefixes=self.config.prefixes)
                 break
             except (OSError, TimeoutError, StoreError) as exc:
                 log.error("query executor did not start: %s (retrying in %.1f s)", exc, delay)
-                _stop(slot)
+                stop(slot)
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
         with self._cond:
             if self._closed:
-                _stop(slot)
+                stop(slot)
                 return
             (self._idle_reserve if slot.reserve else self._idle).append(slot)
             self._dispatch()
-
-    def _execute(self, slot: _Slot, job: QueryJob) -> QueryOutcome:
-        sock = slot.sock
-        assert sock is not None
-        slot.deadline = time.monotonic() + job.timeout
-        request = marshal.dumps((
-            job.store_path, job.text, job.results_format, job.graph_format,
-            list(job.default_graphs), list(job.named_graphs), job.timeout, job.row_limit,
-        ))
-        body = ResultBody()
-        try:
-            sock.settimeout(job.timeout)
-            sock.sendall(_LENGTH.pack(len(request)) + request)
-            buffer = bytearray()
-            while True:
-                tag, payload = _read_frame(sock, buffer, slot.deadline)
-                if tag == b"D":
-                    body.append(payload)
-                elif tag == b"E":
-                    kind, rows = marshal.loads(payload)
-                    return QueryOutcome(kind, rows, body)
-                else:
-                    body.close()
-                    _raise_error(*marshal.loads(payload))
-        except TimeoutError:
-            body.close()
-            _stop(slot)
-            raise QueryStopped(
-                "deadline",
-                f"The query ran longer than its deadline of {job.timeout:g} s and was "
-                "stopped. Simplify it, add LIMIT, or run it on a dump of the data.",
-            ) from None
-        except (ConnectionError, EOFError, OSError) as exc:
-            body.close()
-            raise _lost(slot) from exc
-        finally:
-            slot.deadline = 0.0
-
-
-def _read_frame(sock: socket.socket, buffer: bytearray, deadline: float) -> tuple[bytes, bytes]:
-    while True:
-        if len(buffer) >= _HEADER.size:
-            tag, length = _HEADER.unpack_from(buffer)
-            end = _HEADER.size + length
-            if len(buffer) >= end:
-                payload = bytes(buffer[_HEADER.size:end])
-                del buffer[:end]
-                return tag, payload
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError
-        sock.settimeout(remaining)
-        chunk = sock.recv(1 << 20)
-        if not chunk:
-            raise EOFError("executor closed its socket")
-        buffer += chunk
-
-
-def _raise_error(kind: str, message: str) -> NoReturn:
-    if kind == "syntax":
-        raise QuerySyntaxError(message)
-    if kind == "rows":
-        raise ResultTooLarge(int(message))
-    if kind == "memory":
-        raise QueryStopped("memory", _memory_message())
-    raise StoreError(message)
-
-
-def _memory_message() -> str:
-    return ("The query needed more memory than one query may use and was stopped. "
-            "Simplify it or add LIMIT.")
-
-
-def _lost(slot: _Slot) -> QueryStopped:
-    """The executor died during a query: say why (memory cap or crash)."""
-    process = slot.process
-    code = None
-    if process is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            code = process.wait(timeout=5)
-    _stop(slot)
-    if code in (-signal.SIGABRT, -signal.SIGKILL, -signal.SIGSEGV):
-        # Rust aborts when an allocation fails under RLIMIT_DATA; the kernel's OOM killer
-        # sends SIGKILL; an allocation failure inside C code may end in SIGSEGV.
-        return QueryStopped("memory", _memory_message())
-    return QueryStopped("crash", f"The query executor ended unexpectedly (exit code {code}).")
-
-
-def _spawn(slot: _Slot, config: PoolConfig, store_path: str) -> None:
-    parent, child = socket.socketpair()
-    try:
-        settings = json.dumps({
-            "memory_mb": config.memory_mb, "prefixes": config.prefixes, "store_path": store_path,
-        })
-        environment = {**os.environ, "MALLOC_ARENA_MAX": "2", "RUST_BACKTRACE": "0"}
-        slot.process = subprocess.Popen(  # our own interpreter and module
-            [sys.executable, "-m", "smartregion.store.executor_process",
-             str(child.fileno()), settings],
-            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=environment,
-        )
-    finally:
-        child.close()
-    slot.sock = parent
-    parent.settimeout(_START_TIMEOUT)
-    if parent.recv(1) != b"R":
-        raise StoreError(f"executor exited while starting (exit code {slot.process.poll()})")
-
-
-def _stop(slot: _Slot) -> None:
-    if slot.process is not None and slot.process.poll() is None:
-        slot.process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            slot.process.wait(timeout=5)
-    if slot.sock is not None:
-        slot.sock.close()
-    slot.process = None
-    slot.sock = None
-
-
-def _kill_all(slots: list[_Slot]) -> None:
-    for slot in slots:
-        _stop(slot)

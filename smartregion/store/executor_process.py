@@ -8,9 +8,10 @@ more makes the allocation fail, Rust aborts the process, and the pool reports th
 limit. A timer ends the process on its own if a query outlives its deadline by
 ``_GRACE`` seconds (the pool normally kills it first).
 
-Wire format. Request: 4-byte big-endian length + ``marshal`` tuple (see :func:`_run`).
-Answer: frames of 1 tag byte + 4-byte length + payload: ``D`` result bytes (many),
-then ``E`` (``marshal`` of kind, rows) or ``X`` (``marshal`` of error kind, message).
+Wire format (the pool's side is :mod:`smartregion.store.executor_link`). Request: 4-byte
+big-endian length + ``marshal`` tuple (see :func:`_run`). Answer: frames of 1 tag byte +
+4-byte length + payload: ``D`` result bytes (many), then ``E`` (``marshal`` of kind, rows)
+or ``X`` (``marshal`` of error kind, message).
 """
 
 from __future__ import annotations
