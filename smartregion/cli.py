@@ -17,7 +17,7 @@ import click
 from smartregion import __version__
 from smartregion.formats import GRAPH_FORMATS, graph_format
 from smartregion.settings import Settings, load_settings, secret_settings, setting_docs
-from smartregion.store import open_backend
+from smartregion.store import StoreBackend, open_backend
 
 
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
@@ -99,6 +99,8 @@ def load(
             selected, settings, backend, force=force,
             progress=_progress_printer(),  # type: ignore[arg-type]
         )
+        if summary.triples:
+            _prepare_catalogue(settings, backend)
     except LoadFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.text(), err=True)
@@ -118,6 +120,21 @@ def load(
         click.echo(f"published version {version} in {summary.seconds:.1f} s")
     else:
         click.echo("nothing to publish")
+
+
+def _prepare_catalogue(settings: Settings, backend: StoreBackend) -> None:
+    """Write the new version's dumps now, so that no harvester waits for them.
+
+    The publish has already succeeded; if this fails the dumps are made on first request.
+    """
+    from endpoint.catalog import prepare
+
+    click.echo("… preparing catalogue dumps", err=True)
+    try:
+        prepare(settings, backend)
+    except (OSError, RuntimeError) as exc:
+        click.echo(f"Warning: dumps not prepared ({exc}); they are made on first request",
+                   err=True)
 
 
 @main.command()

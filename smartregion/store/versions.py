@@ -56,6 +56,8 @@ class VersionDirectory:
         self.root = root
         self.versions_dir = root / "versions"
         self.pointer = root / "current"
+        # A complete version never changes, so its info is read from disk once.
+        self._known: dict[int, VersionInfo] = {}
 
     # -- reading -------------------------------------------------------------------------
     def current(self) -> VersionInfo | None:
@@ -78,13 +80,18 @@ class VersionDirectory:
         return [self._info(n) for n in numbers]
 
     def _info(self, number: int) -> VersionInfo:
+        known = self._known.get(number)
+        if known is not None and known.path.is_dir():
+            return known
         path = self.versions_dir / f"{number:06d}"
         marker = path.with_name(path.name + ".complete")
         try:
             created = datetime.fromisoformat(json.loads(marker.read_text())["created"])
         except (OSError, ValueError, KeyError) as exc:
             raise VersionError(f"version {number:06d} is incomplete or missing") from exc
-        return VersionInfo(number, path, created)
+        info = VersionInfo(number, path, created)
+        self._known[number] = info
+        return info
 
     # -- writing -------------------------------------------------------------------------
     @contextlib.contextmanager
