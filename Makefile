@@ -51,7 +51,7 @@ lint: setup
 	$(BIN)/mypy
 
 bench: setup
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$name"; $(BIN)/python -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -1,6 +1,6 @@
 """Load time of the Destatis GV100AD file, split by phase, next to pyoxigraph's raw write rate.
 
-    .venv/bin/python bench/bench_gv100ad.py [--file PATH] [--land 06 --land all]
+    .venv/bin/python -m bench.bench_gv100ad [--file PATH] [--land 06 --land all]
 
 For each Land selection (default: Hessen and all of Germany) the three phases of
 ``smartregion load gv100ad`` are timed separately on an empty store in a temporary directory:
@@ -18,24 +18,22 @@ compare rows of one run. Skips (exit 0) when the shared reference file is absent
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pyoxigraph as ox
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from loaders.gv100ad import GV100ADSource
+from loaders.pipeline import validate_with_published
+from loaders.provenance import record
+from smartregion.settings import load_settings
+from smartregion.store.embedded import EmbeddedBackend
+from smartregion.store.publication import Publication, now
+from smartregion.store.terms import to_quad
+from smartregion.uris import graph_uri
 
-from loaders.gv100ad import GV100ADSource  # noqa: E402
-from loaders.pipeline import validate_with_published  # noqa: E402
-from loaders.provenance import record  # noqa: E402
-from smartregion.settings import load_settings  # noqa: E402
-from smartregion.store.embedded import EmbeddedBackend  # noqa: E402
-from smartregion.store.publication import Publication, now  # noqa: E402
-from smartregion.store.terms import to_oxigraph  # noqa: E402
-from smartregion.uris import graph_uri  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_FILE = ROOT.parent / "shared" / "reference-data" / "GV100AD_30112025.txt"
 
@@ -69,8 +67,7 @@ def measure(path: Path, land: str, workdir: Path) -> dict[str, float]:
     backend.close()
 
     graph_node = ox.NamedNode(uri)
-    quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_node)  # type: ignore[arg-type]
-             for s, p, o in extracted.graph]
+    quads = [to_quad(triple, graph_node) for triple in extracted.graph]
     raw_store = ox.Store(str(workdir / f"raw-{land}"))
     clock = time.perf_counter()
     raw_store.bulk_extend(quads)

@@ -1,6 +1,6 @@
 """Document latency of the Linked Data pages, next to the raw store look-up, in one run.
 
-    .venv/bin/python bench/bench_pages.py [--triples 1000000] [--samples 200]
+    .venv/bin/python -m bench.bench_pages [--triples 1000000] [--samples 200]
 
 Two stores are measured: the shipped curated data (loaded through the real pipeline) and the
 deterministic synthetic dataset of ``bench/dataset.py`` (shaped like ours: 26 Kreise, 421
@@ -23,26 +23,22 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Literal, URIRef
+
+from bench import dataset  # the shared synthetic data
+from endpoint import create_app
+from endpoint.queries import load_query
+from loaders.pipeline import load, resolve_sources
+from smartregion.settings import load_settings
+from smartregion.store.embedded import EmbeddedBackend
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-import dataset  # noqa: E402  (bench/dataset.py: the shared synthetic data)
-from rdflib import Literal, URIRef  # noqa: E402
-
-from endpoint import create_app  # noqa: E402
-from endpoint.queries import load_query  # noqa: E402
-from loaders.pipeline import load, resolve_sources  # noqa: E402
-from smartregion.settings import load_settings  # noqa: E402
-from smartregion.store.embedded import EmbeddedBackend  # noqa: E402
 
 BASE = dataset.BASE
 

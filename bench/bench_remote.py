@@ -1,7 +1,7 @@
 """Scale-out benchmark: the query mix through the platform on a remote Oxigraph server, and
 against that server directly, in the same run; prints queries/s, latencies and the ratio.
 
-    .venv/bin/python bench/bench_remote.py [--triples 100000] [--requests 300] [--clients 1,4]
+    .venv/bin/python -m bench.bench_remote [--triples 100000] [--requests 300] [--clients 1,4]
 
 What runs: a deterministic dataset shaped like ours (districts, municipalities, projects with
 fields of action, bilingual titles) is published through :class:`RemoteBackend` into a fresh
@@ -35,13 +35,12 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from smartregion.namespaces import SCHEMA, SRH
+from smartregion.settings import load_settings
+from smartregion.store.publication import Publication
+from smartregion.store.remote import RemoteBackend
 
-from smartregion.namespaces import SCHEMA, SRH  # noqa: E402
-from smartregion.settings import load_settings  # noqa: E402
-from smartregion.store.publication import Publication  # noqa: E402
-from smartregion.store.remote import RemoteBackend  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = "http://bench.example/"
 TOPICS = ["mobilitaet", "energie", "umwelt", "verwaltung", "gesundheit", "bildung",

@@ -1,7 +1,7 @@
 """SPARQL endpoint throughput: our ``smartregion serve`` vs pyoxigraph in-process vs Rust
 ``oxigraph serve-read-only``, on the same data, in the same run (``make bench``; not a test).
 
-    .venv/bin/python bench/bench_sparql.py [--sizes 100000,1000000] [--seconds 3]
+    .venv/bin/python -m bench.bench_sparql [--sizes 100000,1000000] [--seconds 3]
 
 For each dataset size (bench/dataset.py, shaped like ours) and each scenario, 1 and 4
 concurrent clients (bench/http_load.py) send queries for ``--seconds``; the script prints
@@ -41,12 +41,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.dataset import BASE, DatasetInfo, build
+from bench.http_load import Measurement, get_request, run_http, run_threads
 
-from dataset import BASE, DatasetInfo, build  # noqa: E402
-from http_load import Measurement, get_request, run_http, run_threads  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PREFIXES = """PREFIX srh: <https://data.smarte-region-hessen.de/def/srh#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

@@ -1,6 +1,6 @@
 """A deterministic dataset shaped like the platform's, at any size (100k, 1M triples …).
 
-    .venv/bin/python bench/dataset.py DIR --triples 1000000
+    .venv/bin/python -m bench.dataset DIR --triples 1000000
 
 Same IRIs, graphs and vocabulary as the curated data: one Land, 3 Regierungsbezirke,
 26 Kreise (21 Landkreise, 5 kreisfreie Städte), 421 municipalities with AGS/ARS keys, funding
@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -28,10 +27,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from smartregion.store.versions import VersionDirectory
 
-from smartregion.store.versions import VersionDirectory  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = "https://data.smarte-region-hessen.de/"
 SRH = BASE + "def/srh#"

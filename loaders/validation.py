@@ -19,7 +19,7 @@ from rdflib.term import Identifier, Node
 
 from smartregion.namespaces import PREFIXES, RDF, SH
 from smartregion.settings import Settings
-from smartregion.store.terms import to_oxigraph, to_rdflib
+from smartregion.store.terms import to_oxigraph, to_quad, to_rdflib
 
 # The ontology and the SKOS schemes are added to the data graph itself: pyshacl's ont_graph
 # mixin only brings RDFS/OWL axioms, and the shapes also need the concepts' skos:inScheme.
@@ -71,10 +71,7 @@ class _NativeSparqlGraph(Graph):
     def _native(self, text: str, bindings: dict[str, Identifier]) -> Result | None:
         if self._mirror is None or self._mirror_size != len(self):
             store = ox.Store()
-            store.bulk_extend(
-                ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
-                for s, p, o in self
-            )
+            store.bulk_extend(to_quad(triple) for triple in self)
             self._mirror, self._mirror_size = store, len(self)
         substitutions = {ox.Variable(str(k)): to_oxigraph(v) for k, v in bindings.items()}
         answer = self._mirror.query(text, substitutions=substitutions)  # type: ignore[arg-type]

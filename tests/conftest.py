@@ -29,6 +29,15 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     return load_settings(environ={}, **values)
 
 
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment that points the ``smartregion`` command at a test's store and sources."""
+    return {
+        "SMARTREGION_DATA_DIR": str(settings.data_dir),
+        "SMARTREGION_SOURCE_DIR": str(settings.source_dir),
+        "SMARTREGION_BASE_URI": settings.base_uri,
+    }
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on an empty store in a temporary directory."""

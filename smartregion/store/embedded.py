@@ -21,7 +21,7 @@ from smartregion.store.backend import (
     StoreError,
 )
 from smartregion.store.publication import Publication, StoreVersion
-from smartregion.store.terms import bind, to_oxigraph, to_rdflib
+from smartregion.store.terms import bind, to_quad, to_rdflib
 from smartregion.store.versions import VersionDirectory, VersionInfo
 from smartregion.uris import meta_graph_uri
 
@@ -191,7 +191,7 @@ class EmbeddedBackend:
 
 def _quads(graph: Graph, graph_node: ox.NamedNode) -> Iterator[ox.Quad]:
     for s, p, o in graph:
-        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph_node)  # type: ignore[arg-type]
+        yield to_quad((s, p, o), graph_node)
 
 
 def _belongs_to(subject: object, graph_uri: str) -> bool:

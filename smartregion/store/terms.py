@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
-from rdflib.term import Identifier
+from rdflib.term import Identifier, Node
 
 
 def to_rdflib(term: object) -> Identifier:
@@ -38,6 +38,22 @@ def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def to_quad(
+    triple: tuple[Node, Node, Node], graph: ox.NamedNode | ox.DefaultGraph | None = None
+) -> ox.Quad:
+    """A pyoxigraph quad for an rdflib triple (in ``graph``, or the default graph).
+
+    Raises ``TypeError`` for a triple RDF does not allow (a literal subject or a
+    non-IRI predicate), which rdflib graphs can hold.
+    """
+    if not all(isinstance(term, Identifier) for term in triple):
+        raise TypeError(f"not an RDF triple: {triple!r}")
+    s, p, o = (to_oxigraph(term) for term in triple if isinstance(term, Identifier))
+    if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+        raise TypeError(f"not an RDF triple: {triple!r}")
+    return ox.Quad(s, p, o, graph if graph is not None else ox.DefaultGraph())
 
 
 def values_block(bindings: Mapping[str, Identifier]) -> str:

@@ -12,7 +12,7 @@ from rdflib import Dataset, Graph
 
 from smartregion.cli import main
 from smartregion.settings import Settings
-from tests.conftest import TEST_DATA, make_settings
+from tests.conftest import TEST_DATA, cli_env, make_settings
 
 COMMANDS = [name for name in main.commands]  # type: ignore[attr-defined]
 
@@ -24,12 +24,7 @@ def cli_settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path, source_dir=sources)
 
 
-def env(settings: Settings) -> dict[str, str]:
-    return {
-        "SMARTREGION_DATA_DIR": str(settings.data_dir),
-        "SMARTREGION_SOURCE_DIR": str(settings.source_dir),
-        "SMARTREGION_BASE_URI": settings.base_uri,
-    }
+env = cli_env
 
 
 def test_group_help(runner: CliRunner) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from smartregion.cli import main
 from smartregion.settings import Settings
 from smartregion.store.embedded import EmbeddedBackend
-from tests.conftest import TEST_DATA, make_settings
+from tests.conftest import TEST_DATA, cli_env, make_settings
 
 BROKEN = TEST_DATA / "broken"
 
@@ -47,12 +47,7 @@ def published(tmp_path: Path) -> tuple[Settings, EmbeddedBackend]:
     return settings, EmbeddedBackend(settings)
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        "SMARTREGION_DATA_DIR": str(settings.data_dir),
-        "SMARTREGION_SOURCE_DIR": str(settings.source_dir),
-        "SMARTREGION_BASE_URI": settings.base_uri,
-    }
+_env = cli_env
 
 
 def _all_quads(backend: EmbeddedBackend) -> set[str]:

@@ -14,12 +14,12 @@ from loaders.source import SourceError
 from smartregion.cli import main
 from smartregion.settings import PROJECT_DIR, Settings
 from smartregion.store.embedded import EmbeddedBackend
+from tests.conftest import cli_env
 from tests.loaders.harvest_server import (
     FAST_FETCH,
     FixtureServer,
     Reply,
     published_store,
-    serve,
     wikidata_endpoint,
     write_config,
 )
@@ -38,21 +38,13 @@ url = "@SERVER@/catalog.ttl"
 
 
 @pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    yield from serve()
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[tuple[Settings, EmbeddedBackend]]:
     settings, backend = published_store(tmp_path)
     backend.close()  # the command opens the store itself
     yield settings, backend
 
 
-def env(settings: Settings) -> dict[str, str]:
-    return {"SMARTREGION_DATA_DIR": str(settings.data_dir),
-            "SMARTREGION_SOURCE_DIR": str(settings.source_dir),
-            "SMARTREGION_BASE_URI": settings.base_uri}
+env = cli_env
 
 
 def run(settings: Settings, *args: str) -> tuple[int, str, str]:

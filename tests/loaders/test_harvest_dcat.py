@@ -3,7 +3,6 @@ catalogue in Turtle over three Hydra-paged pages (and in RDF/XML and JSON-LD).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,6 @@ from tests.loaders.harvest_server import (
     Reply,
     Request,
     conditional,
-    published_store,
-    serve,
     write_config,
 )
 
@@ -42,18 +39,6 @@ name = "portal"
 kind = "dcat"
 url = "@SERVER@/catalog.ttl?page=1"
 """
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Settings, EmbeddedBackend]]:
-    settings, backend = published_store(tmp_path)
-    yield settings, backend
-    backend.close()
 
 
 def paged_catalogue(server: FixtureServer, pages: dict[str, bytes] | None = None) -> None:

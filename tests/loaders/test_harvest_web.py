@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import doctest
 import socket
-from collections.abc import Iterator
 
 import pytest
 
 import loaders.web_sources
 from loaders.web_sources import FetchPolicy, RemoteError, Validators, WebClient, user_agent
-from tests.loaders.harvest_server import FixtureServer, Reply, conditional, sequence, serve
+from tests.loaders.harvest_server import FixtureServer, Reply, conditional, sequence
 
 AGENT = user_agent("http://testserver/")
 
@@ -30,11 +29,6 @@ class Waits:
 
     def clock(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    yield from serve()
 
 
 @pytest.fixture

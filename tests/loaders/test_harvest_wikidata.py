@@ -4,7 +4,6 @@ Wikidata Query Service's JSON results format."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,7 @@ from tests.loaders.harvest_server import (
     FAST_FETCH,
     FixtureServer,
     Reply,
-    published_store,
     sequence,
-    serve,
     wikidata_endpoint,
     write_config,
 )
@@ -41,18 +38,6 @@ DARMSTADT = URIRef(BASE + "id/municipality/06411000")
 FRANKFURT = URIRef(BASE + "id/municipality/06412000")
 BUETTELBORN = URIRef(BASE + "id/municipality/06433003")
 GRAPH = graph_uri(BASE, "wikidata")
-
-
-@pytest.fixture
-def server() -> Iterator[FixtureServer]:
-    yield from serve()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Settings, EmbeddedBackend]]:
-    settings, backend = published_store(tmp_path)
-    yield settings, backend
-    backend.close()
 
 
 def harvest(store: tuple[Settings, EmbeddedBackend], config: Path, **kwargs: object):  # type: ignore[no-untyped-def]
