@@ -169,7 +169,7 @@ def run_threads(action: Callable[[str], object], queries: Sequence[str], clients
             started = time.perf_counter()
             try:
                 action(query)
-            except Exception:
+            except Exception:  # a load generator counts every failure, whatever its kind
                 errors += 1
             latencies.append(time.perf_counter() - started)
         with lock:

@@ -24,7 +24,7 @@ from endpoint.negotiation import HTML, TRIPLE_OFFERS, Offer
 from endpoint.rdf_output import stable_triples, used_prefixes
 from smartregion.formats import graph_format
 from smartregion.namespaces import DCAT, DCTERMS
-from smartregion.store.terms import to_oxigraph
+from smartregion.store.terms import to_triple
 
 if TYPE_CHECKING:
     from endpoint.catalog import Snapshot
@@ -101,8 +101,7 @@ def serialize_graph(graph: Graph, offer: Offer) -> bytes:
     if fmt.name == "jsonld":
         return _jsonld(triples, prefixes)
     body = ox.serialize(
-        [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
-         for s, p, o in triples],
+        [to_triple(triple) for triple in triples],
         format=fmt.oxigraph, prefixes=prefixes if fmt.name in ("turtle", "rdfxml") else None,
     )
     assert body is not None  # no output given, so the bytes are returned

@@ -42,7 +42,7 @@ def problem_response(problem: Problem, req: Request | None = None) -> Response:
     elif kind == "text/html":
         try:
             html = render_template("error.html", problem=body)
-        except Exception:  # the template may not exist in a minimal app; fall back to text
+        except Exception:  # an error page must never fail itself: whatever breaks, send text
             html = None
         if html is not None:
             response = Response(html, mimetype="text/html")

@@ -21,7 +21,7 @@ from rdflib.term import Node
 
 from smartregion.formats import GraphFormat
 from smartregion.namespaces import PREFIXES
-from smartregion.store.terms import to_oxigraph
+from smartregion.store.terms import to_triple
 
 Triple = tuple[Node, Node, Node]
 
@@ -85,10 +85,7 @@ def serialize(
     triples = stable_triples(graph)
     if fmt.name == "jsonld":
         return _jsonld(triples, context, context_url)
-    oxi = [
-        ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
-        for s, p, o in triples
-    ]
+    oxi = [to_triple(triple) for triple in triples]
     prefixes = used_prefixes(triples) if fmt.name in ("turtle", "rdfxml") else None
     body = ox.serialize(oxi, format=fmt.oxigraph, prefixes=prefixes)
     assert body is not None  # no output file given, so the bytes are returned

@@ -40,10 +40,8 @@ def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def to_quad(
-    triple: tuple[Node, Node, Node], graph: ox.NamedNode | ox.DefaultGraph | None = None
-) -> ox.Quad:
-    """A pyoxigraph quad for an rdflib triple (in ``graph``, or the default graph).
+def to_triple(triple: tuple[Node, Node, Node]) -> ox.Triple:
+    """A pyoxigraph triple for an rdflib triple.
 
     Raises ``TypeError`` for a triple RDF does not allow (a literal subject or a
     non-IRI predicate), which rdflib graphs can hold.
@@ -53,7 +51,16 @@ def to_quad(
     s, p, o = (to_oxigraph(term) for term in triple if isinstance(term, Identifier))
     if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
         raise TypeError(f"not an RDF triple: {triple!r}")
-    return ox.Quad(s, p, o, graph if graph is not None else ox.DefaultGraph())
+    return ox.Triple(s, p, o)
+
+
+def to_quad(
+    triple: tuple[Node, Node, Node], graph: ox.NamedNode | ox.DefaultGraph | None = None
+) -> ox.Quad:
+    """A pyoxigraph quad for an rdflib triple (in ``graph``, or the default graph)."""
+    converted = to_triple(triple)
+    return ox.Quad(converted.subject, converted.predicate, converted.object,
+                   graph if graph is not None else ox.DefaultGraph())
 
 
 def values_block(bindings: Mapping[str, Identifier]) -> str:
