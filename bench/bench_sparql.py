@@ -181,7 +181,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def measure_size(triples: int, seconds: float, work: Path) -> list[dict[str, object]]:
+def measure_size(triples: int, seconds: float, work: Path,
+                 only: set[str] | None = None) -> list[dict[str, object]]:
     """All scenarios on one dataset size; returns result rows."""
     started = time.monotonic()
     info = build(work / f"data-{triples}", triples)
@@ -201,6 +202,8 @@ def measure_size(triples: int, seconds: float, work: Path) -> list[dict[str, obj
     rows: list[dict[str, object]] = []
     try:
         for name, queries in scenarios(info).items():
+            if only and name not in only:
+                continue
             ours_requests = [get_request("127.0.0.1", ours_port, "/sparql", q, JSON)
                              for q in queries]
             rust_requests = [get_request("127.0.0.1", rust_port, "/query", q, JSON)
@@ -262,6 +265,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000",
                         help="dataset sizes in triples, comma-separated")
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each run")
+    parser.add_argument("--scenarios", default="",
+                        help="run only these scenarios (comma-separated; default: all)")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench",
                         help="where datasets (reused across runs) and logs go")
     arguments = parser.parse_args()
@@ -270,8 +275,9 @@ def main() -> None:
     arguments.work.mkdir(parents=True, exist_ok=True)
     print(f"bench_sparql: {os.cpu_count()} cores, {arguments.seconds:g} s per run")
     print(f"{'scenario':<17}{'cl':>3}  {'target':<11}{'rate':>13}")
-    rows = [row for size in sizes for row in measure_size(size, arguments.seconds,
-                                                          arguments.work)]
+    only = {s for s in arguments.scenarios.split(",") if s} or None
+    rows = [row for size in sizes
+            for row in measure_size(size, arguments.seconds, arguments.work, only)]
     check_targets(rows, sizes)
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)

@@ -1,10 +1,34 @@
-"""Running the web tier: gunicorn with several workers, or Flask's reloader for development."""
+"""Running the web tier: gunicorn managing our asyncio workers, or Flask's reloader for
+development.
+
+Each worker process runs :class:`PlatformWorker`: the asyncio HTTP server of
+:mod:`smartregion.server` with the SPARQL fast lane of :mod:`endpoint.fast_lane` in front of
+the Flask application, plus the worker's pool of query executor processes.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from smartregion.server.app_server import AccessLog, AppServer
+from smartregion.server.protocol import HttpLimits
+from smartregion.server.worker import AsyncioWorker
 from smartregion.settings import Settings
+
+
+class PlatformWorker(AsyncioWorker):
+    """The platform's gunicorn worker: limits from the settings, the SPARQL fast lane."""
+
+    def make_server(self, access_log: AccessLog | None) -> AppServer:
+        """An :class:`AppServer` for the Flask app this worker loaded."""
+        from endpoint import settings_of
+        from endpoint.fast_lane import FastLane
+
+        settings = settings_of(self.wsgi)
+        limits = HttpLimits(body_bytes=settings.max_request_bytes,
+                            keepalive_timeout=float(self.cfg.keepalive))
+        return AppServer(self.wsgi, limits=limits, threads=self.cfg.threads,
+                         fast_lane=FastLane(self.wsgi), access_log=access_log)
 
 
 def run_serve(settings: Settings, *, dev: bool = False) -> None:
@@ -23,16 +47,14 @@ def run_serve(settings: Settings, *, dev: bool = False) -> None:
             options: dict[str, Any] = {
                 "bind": f"{settings.host}:{settings.port}",
                 "workers": settings.workers,
-                # Threads wait on query executors (blocking I/O, GIL released), so a worker
-                # needs one per executor plus some for cached answers and pages.
-                "worker_class": "gthread",
+                "worker_class": PlatformWorker,
+                # Threads run the Flask views, which wait on query executors (blocking I/O,
+                # GIL released): one per executor plus some for pages and catalogue files.
                 "threads": max(8, 2 * (settings.query_executors + 1) + 4),
                 "timeout": int(settings.query_timeout) + 30,
                 "graceful_timeout": 10,
+                "keepalive": 5,
                 "accesslog": "-",
-                # The longest request line gunicorn allows: GET queries up to about 8 KB
-                # (longer ones are POSTed, as SPARQL clients do).
-                "limit_request_line": 8190,
                 "post_worker_init": _start_executors,
                 "worker_exit": _stop_executors,
             }
