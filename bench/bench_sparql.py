@@ -14,10 +14,12 @@ of issue 3. Scenarios:
   no cache can answer it.
 * ``lookup``: distinct lookups by IRI (all statements of a project) and by key (AGS).
 * ``trivial``: ``ASK {}`` repeated: the HTTP floor (ours answers it from the result cache).
-* ``trivial-uncached``: distinct ``ASK {}`` texts: the floor through an executor.
+* ``trivial-uncached``: distinct ``ASK {}`` texts: the floor with a query run each time
+  (in-process: ``ASK {}`` is provably cheap).
 * ``listing-uncached`` / ``listing-cached``: one Kreis listing, distinct vs repeated.
 
-Our server runs as shipped (gunicorn, 2 workers × 2 executors + 1 reserve, access log on);
+Our server runs as shipped (gunicorn managing 2 asyncio workers with the SPARQL fast lane,
+2 executors + 1 reserve each, access log on);
 Rust runs without a deadline (its ``--timeout-s`` starts a thread per query that waits out
 the timeout, which exhausts threads at these rates in 0.5.13), which favours it; in-process
 uses threads on one ``Store.read_only``. Figures are this machine's, from one run: compare

@@ -1,17 +1,127 @@
-"""Placeholder while the fast lane is written: passes every request on."""
+"""The SPARQL fast lane: ``GET /sparql`` answered on the server's event loop, without Flask.
+
+A lookup costs pyoxigraph well under 100 µs; Flask and a thread hand-off would cost more
+than that. So the asyncio server (:mod:`smartregion.server`) first offers every request to
+:class:`FastLane`, which answers two cases at once:
+
+* the result is in the per-version result cache (a version never changes, so it is correct);
+* the query is provably cheap (:func:`smartregion.store.client_query.run_cheap_query`):
+  it runs in-process with hard bounds on work, rows and bytes.
+
+Everything else — POST, dataset parameters, conditional requests, errors, the query UI,
+queries that need an executor — returns ``None`` and goes to the Flask view
+(:mod:`endpoint.sparql`), which makes the same decisions with the same helpers (request
+parsing, format choice, cache keys, validators); a test checks that both answer a request
+byte for byte alike, headers included. Only the embedded store has a fast lane.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+from typing import Any
 
+from flask import Flask
+from flask import Request as FlaskRequest
+from werkzeug.utils import get_content_type
+
+from endpoint import backend_of, settings_of
+from endpoint.caching import entity_tag
+from endpoint.errors import Problem
+from endpoint.http import CORS_HEADERS, MIN_BYTES, choose_encoding, compressible, encode
+from endpoint.negotiation import GRAPH_OFFERS, RESULTS_OFFERS
+from endpoint.result_cache import CachedResult
+from endpoint.sparql import result_cache, served_version
+from endpoint.sparql_protocol import choose_formats, parse_request, prefers_html
 from smartregion.server.protocol import Request, Response
+from smartregion.store.client_query import run_cheap_query
+from smartregion.store.embedded import EmbeddedBackend
+from smartregion.store.limits import query_form
+
+_CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match",
+                          "if-unmodified-since", "if-range"})
 
 
 class FastLane:
-    """Answers cheap SPARQL requests on the event loop (not yet: passes everything on)."""
+    """Answers cheap ``GET``/``HEAD /sparql`` requests for ``app``; ``None`` passes one on."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+        self.settings = settings_of(app)
+        backend = backend_of(app)
+        self.backend = backend if isinstance(backend, EmbeddedBackend) else None
+        self.pointer = self.backend.versions.pointer if self.backend else None
 
     def __call__(self, request: Request) -> Response | None:
-        return None
+        if (self.backend is None or request.path != "/sparql" or not request.query
+                or request.method not in ("GET", "HEAD")
+                or any(name in _CONDITIONAL for name, _ in request.headers)):
+            return None
+        wsgi = FlaskRequest(_environ(request))
+        try:
+            parsed = parse_request(wsgi, self.settings)
+            if parsed is None or parsed.default_graphs or parsed.named_graphs:
+                return None
+            form = query_form(parsed.query)
+            offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_OFFERS
+            if not parsed.formats and prefers_html(wsgi, offers):
+                return None
+            results_fmt, graph_fmt = choose_formats(wsgi, form, parsed.formats)
+        except Problem:
+            return None  # the view answers with the problem document
+        media_type = graph_fmt.media_type if offers is GRAPH_OFFERS else results_fmt.media_type
+        assert self.pointer is not None
+        target = os.readlink(self.pointer)
+        version = served_version(self.app, self.backend)
+        parts = (parsed.query, "", "")
+        key = (version.id if version else "", media_type, *parts)
+        cache = result_cache(self.app)
+        entry = cache.get(key) if cache is not None else None
+        if entry is None:
+            result = run_cheap_query(self.backend, parsed.query, results_format=results_fmt,
+                                     graph_format=graph_fmt)
+            if result is None or os.readlink(self.pointer) != target:
+                return None  # needs an executor, or a publish happened meanwhile
+            entry = CachedResult(result.media_type, b"".join(result.body))
+            if cache is not None:
+                cache.put(key, entry)
+        return _response(wsgi, entry, cache, key, version, parts)
+
+
+def _response(wsgi: FlaskRequest, entry: CachedResult, cache: Any, key: tuple[str, ...],
+              version: Any, parts: tuple[str, ...]) -> Response:
+    """The same response the view's ``_from_cache`` + ``_finish`` + CORS hook give."""
+    headers = [("Content-Type", get_content_type(entry.media_type, "utf-8")), *CORS_HEADERS,
+               ("Cache-Control", "public, no-cache")]
+    body = entry.body
+    vary = "Accept"
+    encoded = False
+    if compressible(entry.media_type):
+        vary = "Accept-Encoding, Accept"
+        encoding = choose_encoding(wsgi) if len(entry.body) >= MIN_BYTES else None
+        if encoding is not None and wsgi.method != "HEAD":
+            before = entry.size
+            body = entry.variant(encoding, encode)
+            headers.append(("Content-Encoding", encoding))
+            encoded = True
+            if cache is not None and entry.size != before:
+                cache.grow(key, before, entry)
+    tag = entity_tag(version, entry.media_type, *parts)
+    headers.append(("ETag", f'W/"{tag}"' if encoded else f'"{tag}"'))
+    if version is not None:
+        headers.append(("Last-Modified", version.last_modified))
+    headers.append(("Vary", vary))
+    return Response(200, headers, body)
+
+
+def _environ(request: Request) -> dict[str, Any]:
+    """A minimal WSGI environ: what request parsing and negotiation read."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method, "QUERY_STRING": request.query,
+        "PATH_INFO": request.path, "SCRIPT_NAME": "", "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": request.client,
+    }
+    for name, value in request.headers:
+        if "_" not in name:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            environ[key] = f"{environ[key]}, {value}" if key in environ else value
+    return environ

@@ -30,6 +30,9 @@ ENCODINGS: tuple[str, ...] = ("br", "gzip") if brotli is not None else ("gzip",)
 _BROTLI_QUALITY = 4  # fast; the level that pays off for responses made per request
 _GZIP_LEVEL = 5
 _EXPOSED = "ETag, Last-Modified, Link, Location, Content-Location, Retry-After, Vary"
+CORS_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _EXPOSED))
+"""What every response but a preflight's says about CORS."""
 
 
 _ENCODING_CHOICES: dict[str, str | None] = {}
@@ -138,8 +141,8 @@ def _compress(response: Response) -> None:
 
 
 def _cors(response: Response) -> None:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+    for name, value in CORS_HEADERS:
+        response.headers[name] = value
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
         asked = request.headers.get("Access-Control-Request-Headers")

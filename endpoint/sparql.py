@@ -111,13 +111,13 @@ def sparql() -> ResponseReturnValue:
     results_fmt, graph_fmt = choose_formats(request, form, parsed.formats)
     media_type = graph_fmt.media_type if offers is GRAPH_OFFERS else results_fmt.media_type
     backend = backend_of(current_app)
-    version = _served_version(backend)
+    version = served_version(current_app, backend)
     _check_graphs(parsed, version)
     parts = (parsed.query, "\x1f".join(parsed.default_graphs), "\x1f".join(parsed.named_graphs))
     unchanged = _not_modified(version, media_type, parts)
     if unchanged is not None:
         return unchanged
-    cache: ResultCache | None = current_app.extensions.get(_CACHE_KEY)
+    cache = result_cache(current_app)
     key = (version.id if version else "", media_type, *parts)
     cached = cache.get(key) if cache is not None else None
     if cached is None:
@@ -241,7 +241,7 @@ def _problem(exc: Exception) -> Exception:
     return exc
 
 
-def _served_version(backend: StoreBackend) -> StoreVersion | None:
+def served_version(app: Flask, backend: StoreBackend) -> StoreVersion | None:
     """The served version; for the embedded store remembered per ``current`` link target, so
     a request costs one ``readlink`` instead of reading the version's marker file."""
     if not isinstance(backend, EmbeddedBackend):
@@ -250,8 +250,7 @@ def _served_version(backend: StoreBackend) -> StoreVersion | None:
         target = os.readlink(backend.versions.pointer)
     except FileNotFoundError:
         return None
-    memo: dict[str, StoreVersion | None] = current_app.extensions.setdefault(
-        "smartregion.versions", {})
+    memo: dict[str, StoreVersion | None] = app.extensions.setdefault("smartregion.versions", {})
     if target in memo:
         return memo[target]
     version = backend.version()
@@ -259,6 +258,12 @@ def _served_version(backend: StoreBackend) -> StoreVersion | None:
         memo.clear()
         memo[target] = version
     return version
+
+
+def result_cache(app: Flask) -> ResultCache | None:
+    """The app's per-version result cache (``None`` when switched off)."""
+    cache: ResultCache | None = app.extensions.get(_CACHE_KEY)
+    return cache
 
 
 def _check_graphs(parsed: SparqlRequest, version: StoreVersion | None) -> None:
@@ -298,7 +303,7 @@ def _no_query() -> ResponseReturnValue:
     fmt = graph_format(chosen.media_type)
     assert fmt is not None
     settings = settings_of(current_app)
-    version = _served_version(backend_of(current_app))
+    version = served_version(current_app, backend_of(current_app))
     body = serialize_description(settings, sorted(_graph_uris(version)), fmt)
     response = Response(body, mimetype=fmt.media_type)
     return _finish(response, version, ("service-description",))

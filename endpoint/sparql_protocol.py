@@ -97,6 +97,14 @@ def parse_request(req: Request, settings: Settings) -> SparqlRequest | None:
     (``GET /sparql``: service description or query UI). Raises :class:`Problem` (400, 413,
     414, 415) for a request the protocol does not allow."""
     parameters, body_query = _parameters(req, settings)
+    return read_parameters(req.method, parameters, body_query)
+
+
+def read_parameters(
+    method: str, parameters: MultiDict[str, str], body_query: str | None = None
+) -> SparqlRequest | None:
+    """The query request of decoded ``parameters`` (and a query sent as the body), or
+    ``None`` when there is no query; raises :class:`Problem` as :func:`parse_request`."""
     if any(name in parameters for name in _UPDATE_PARAMETERS):
         raise _bad(UPDATE_REFUSED, "Updates are not accepted")
     queries = parameters.getlist("query")
@@ -112,7 +120,7 @@ def parse_request(req: Request, settings: Settings) -> SparqlRequest | None:
     timeout = _timeout(parameters.getlist("timeout"))
     formats = tuple(v for name in _FORMAT_PARAMETERS for v in parameters.getlist(name) if v)
     if not queries:
-        if req.method == "POST":
+        if method == "POST":
             raise _bad("The request has no query: send it in the 'query' parameter or as an "
                        "application/sparql-query body.")
         if default_graphs or named_graphs or timeout is not None:

@@ -32,7 +32,8 @@ _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep
 @dataclass(frozen=True)
 class HttpLimits:
     """What one request may be. ``header_timeout`` bounds the time to receive a whole request
-    (slow clients must not hold a connection forever); ``keepalive_timeout`` an idle one."""
+    (slow clients must not hold a connection forever), ``keepalive_timeout`` an idle one,
+    ``send_timeout`` a client that stops reading its response (it must not hold a thread)."""
 
     request_line: int = 8190
     header_bytes: int = 65536
@@ -40,6 +41,8 @@ class HttpLimits:
     body_bytes: int = 1_000_000
     header_timeout: float = 10.0
     keepalive_timeout: float = 5.0
+    send_timeout: float = 30.0
+    """Longest wait for a client to take more of a streamed body before it is dropped."""
 
 
 @dataclass
@@ -90,6 +93,15 @@ class _Reject(Exception):
         self.status = status
 
 
+def _rejection(exc: Exception) -> _Reject:
+    """The answer to a request llhttp refused."""
+    if isinstance(exc, httptools.HttpParserInvalidMethodError):
+        return _Reject(400, "Malformed request: not an HTTP request line.")
+    if "HTTP version" in str(exc):
+        return _Reject(505, "Only HTTP/1.0 and HTTP/1.1 are supported.")
+    return _Reject(400, f"Malformed request: {exc}.")
+
+
 _date_cache: list[object] = [0, ""]
 
 
@@ -123,7 +135,8 @@ class HttpConnection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self._in_message = False
-        self._reject: _Reject | BaseException | None = None
+        self._eof = False
+        self._reject: _Reject | None = None
         self._url = b""
         self._headers: list[tuple[str, str]] = []
         self._header_bytes = 0
@@ -144,6 +157,16 @@ class HttpConnection(asyncio.Protocol):
         self._writable.set()  # a streaming body waiting to write gives up at once
         if self._on_close is not None:
             self._on_close(self)
+
+    def eof_received(self) -> bool:
+        """The client sent all it will send (``shutdown(SHUT_WR)``): answer what came, then
+        close; keeping the transport open for writing is what returning True means."""
+        self._eof = True
+        if self._in_message:
+            self._refuse(_Reject(400, "The connection ended inside a request."))
+        elif self.idle:
+            self.close()
+        return True
 
     def pause_writing(self) -> None:
         self._writable.clear()
@@ -175,8 +198,7 @@ class HttpConnection(asyncio.Protocol):
                 self.transport.pause_reading()
         except Exception as exc:  # llhttp's errors and ours: one of a few statuses, then close
             cause = exc.__context__
-            self._refuse(cause if isinstance(cause, _Reject) else exc)
-            return
+            self._refuse(cause if isinstance(cause, _Reject) else _rejection(exc))
         if len(self._queue) >= _PIPELINE_DEPTH and self.transport is not None:
             self.transport.pause_reading()
         self._next()
@@ -208,6 +230,12 @@ class HttpConnection(asyncio.Protocol):
         version = self._parser.get_http_version()
         if version not in ("1.1", "1.0"):
             raise _Reject(505, "Only HTTP/1.0 and HTTP/1.1 are supported.")
+        hosts = [v for k, v in self._headers if k == "host"]
+        if len(hosts) > 1 or (version == "1.1" and not hosts):
+            raise _Reject(400, "An HTTP/1.1 request needs exactly one Host header.")
+        coding = next((v for k, v in self._headers if k == "transfer-encoding"), None)
+        if coding is not None and coding.strip().lower() != "chunked":
+            raise _Reject(501, f"Transfer-Encoding {coding!r} is not supported (only chunked).")
         length = next((v for k, v in self._headers if k == "content-length"), None)
         if length is not None and int(length) > self.limits.body_bytes:
             raise _Reject(413, f"The request body is larger than {self.limits.body_bytes} "
@@ -229,11 +257,18 @@ class HttpConnection(asyncio.Protocol):
         self._in_message = False
         target = self._url.decode("latin-1")
         path, _, query = target.partition("?")
+        if not path.startswith("/") and path != "*":  # absolute form (RFC 9112 §3.2.2)
+            url = httptools.parse_url(self._url)
+            path = (url.path or b"/").decode("latin-1")
+            query = (url.query or b"").decode("latin-1")
+        version = self._parser.get_http_version()
+        keep_alive = self._parser.should_keep_alive()
+        if version == "1.0" and any(k == "transfer-encoding" for k, _ in self._headers):
+            keep_alive = False  # RFC 9112 §6.1: the framing cannot be trusted afterwards
         self._queue.append(Request(
             method=self._parser.get_method().decode("ascii"), target=target, path=path,
-            query=query, version=self._parser.get_http_version(), headers=self._headers,
-            body=bytes(self._body), client=self.client,
-            keep_alive=self._parser.should_keep_alive()))
+            query=query, version=version, headers=self._headers, body=bytes(self._body),
+            client=self.client, keep_alive=keep_alive))
         self._body = bytearray()
         if not self._busy:
             self._cancel_timer()
@@ -245,6 +280,8 @@ class HttpConnection(asyncio.Protocol):
         if not self._queue:
             if self._reject is not None:
                 self._send_reject()
+            elif self._eof:
+                self.close()
             elif not self._in_message:
                 self._arm(self.limits.keepalive_timeout)
             return
@@ -272,7 +309,7 @@ class HttpConnection(asyncio.Protocol):
              length: int | None) -> tuple[bytes, bool, bool]:
         """The status line and header block for a response to ``request``; returns it, whether
         the body goes chunked, and whether the connection stays open afterwards."""
-        keep_alive = request.keep_alive and not self._closing and self._reject is None
+        keep_alive = request.keep_alive and not self._closing
         chunked = False
         lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\nDate: {http_date()}\r\n"]
         for name, value in headers:
@@ -282,7 +319,8 @@ class HttpConnection(asyncio.Protocol):
                     keep_alive = False
                 continue
             lines.append(f"{name}: {value}\r\n")
-        if not (100 <= status < 200 or status in (204, 304)):
+        if not (100 <= status < 200 or status in (204, 304)) and not (
+                request.method == "HEAD" and length is None):  # RFC 9110 §9.3.2: may omit
             if length is not None:
                 lines.append(f"Content-Length: {length}\r\n")
             elif request.version == "1.1":
@@ -312,8 +350,16 @@ class HttpConnection(asyncio.Protocol):
             self.transport.write(data)
 
     async def drain(self) -> None:
-        """Wait until the transport wants more data (flow control for streamed bodies)."""
-        await self._writable.wait()
+        """Wait until the transport wants more data (flow control for streamed bodies); a
+        client that takes nothing for ``send_timeout`` seconds is dropped."""
+        if self._writable.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._writable.wait(), self.limits.send_timeout)
+        except TimeoutError:
+            if self.transport is not None:
+                self.transport.abort()
+            self._closing = True
 
     def close(self) -> None:
         """Close after what is written has been sent."""
@@ -322,7 +368,7 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def _refuse(self, exc: BaseException) -> None:
+    def _refuse(self, exc: _Reject) -> None:
         """Refuse the request being received; earlier (pipelined) requests are answered
         first, then the refusal is sent and the connection closed."""
         self._reject = exc
@@ -334,11 +380,8 @@ class HttpConnection(asyncio.Protocol):
             self._send_reject()
 
     def _send_reject(self) -> None:
-        exc = self._reject
-        status, message = (exc.status, str(exc)) if isinstance(exc, _Reject) else (
-            400, f"Malformed request: {exc}.")
-        if isinstance(exc, httptools.HttpParserInvalidMethodError):
-            message = "Malformed request: not an HTTP request line."
+        assert self._reject is not None
+        status, message = self._reject.status, str(self._reject)
         title = REASONS.get(status, "Error")
         accept = next((v for k, v in self._headers if k == "accept"), "")
         if "json" in accept:  # an API client: RFC 9457, like the application's own errors

@@ -123,6 +123,7 @@ class WsgiBridge:
         streaming = False
         head: tuple[int, list[tuple[str, str]], int | None] | None = None
         sent = 0
+        overflow = False
         try:
             for chunk in iterator:
                 body += chunk
@@ -131,9 +132,15 @@ class WsgiBridge:
                         head = _head(started)
                         streaming = True
                         self._await(self._start_stream(request, connection, head))
+                    if head[2] is not None and sent + len(body) > head[2]:
+                        # More than the application declared: never break the framing.
+                        del body[head[2] - sent:]
+                        overflow = True
                     sent += len(body)
                     self._await(self._stream(connection, bytes(body), _chunked(request, head)))
                     body.clear()
+                    if overflow:
+                        break
         except _Gone:
             self._later(connection.finished, request, 499, sent, keep_alive=False)
             return
@@ -153,12 +160,15 @@ class WsgiBridge:
             return
         if not streaming:
             status, headers, length = _head(started)
-            if request.method == "HEAD" and length is not None:
+            if request.method == "HEAD":
                 self._later(self._send_head_only, request, connection, status, headers, length)
             else:
                 self._later(connection.send, request, Response(status, headers, bytes(body)))
             return
         assert head is not None
+        if head[2] is not None and sent + len(body) > head[2]:
+            del body[head[2] - sent:]
+            overflow = True
         try:
             sent += len(body)
             self._await(self._stream(connection, bytes(body), _chunked(request, head),
@@ -166,7 +176,7 @@ class WsgiBridge:
         except _Gone:
             self._later(connection.finished, request, 499, sent, keep_alive=False)
             return
-        complete = head[2] is None or head[2] == sent
+        complete = (head[2] is None or head[2] == sent) and not overflow
         self._later(connection.finished, request, head[0], sent, keep_alive=complete)
 
     def _later(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -178,7 +188,7 @@ class WsgiBridge:
     # -- on the event loop ------------------------------------------------------------------
     @staticmethod
     def _send_head_only(request: Request, connection: HttpConnection, status: int,
-                        headers: list[tuple[str, str]], length: int) -> None:
+                        headers: list[tuple[str, str]], length: int | None) -> None:
         data, _, keep_alive = connection.head(request, status, headers, length)
         connection.write(data)
         connection.finished(request, status, 0, keep_alive=keep_alive)

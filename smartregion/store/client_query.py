@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from smartregion.formats import GraphFormat, ResultsFormat
 from smartregion.settings import Settings
 from smartregion.store.backend import QueryResult
+from smartregion.store.bounded_query import Bounds, run_bounded
 from smartregion.store.executor import PoolConfig, QueryExecutorPool, QueryJob
 from smartregion.store.limits import check_services
 
@@ -54,6 +55,11 @@ def run_client_query(
     deadline = settings.query_timeout if timeout is None else min(settings.query_timeout, timeout)
     if check_services(text, settings.service_allowlist):
         deadline = min(deadline, settings.service_timeout)
+    elif not default_graph_uris and not named_graph_uris:
+        cheap = run_cheap_query(backend, text, results_format=results_format,
+                                graph_format=graph_format)
+        if cheap is not None:
+            return cheap
     outcome = _pool_of(backend).run(QueryJob(
         store_path=current_store_path(backend), text=text,
         results_format=results_format.name, graph_format=graph_format.name,
@@ -62,6 +68,25 @@ def run_client_query(
     ))
     media_type = graph_format.media_type if outcome.kind == "graph" else results_format.media_type
     return QueryResult(outcome.kind, media_type, outcome.body)
+
+
+def run_cheap_query(
+    backend: EmbeddedBackend, text: str, *, results_format: ResultsFormat,
+    graph_format: GraphFormat,
+) -> QueryResult | None:
+    """The answer to ``text`` computed in this process when its cost is provably bounded
+    (:mod:`smartregion.store.bounded_query`: lookups by IRI or key and the like), else
+    ``None`` (the query needs an executor). No executor hop, no fair-use accounting: such a
+    query costs about what its HTTP request does."""
+    from smartregion.namespaces import PREFIXES
+
+    answer = run_bounded(backend.reader(), text, results_format=results_format,
+                         graph_format=graph_format, prefixes=dict(PREFIXES),
+                         bounds=Bounds(row_limit=backend.settings.result_limit))
+    if answer is None:
+        return None
+    media_type = graph_format.media_type if answer.kind == "graph" else results_format.media_type
+    return QueryResult(answer.kind, media_type, [answer.body])
 
 
 def current_store_path(backend: EmbeddedBackend) -> str:

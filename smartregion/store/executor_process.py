@@ -23,13 +23,13 @@ import signal
 import socket
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from smartregion.formats import graph_format, results_format
+from smartregion.formats import GraphFormat, ResultsFormat, graph_format, results_format
 from smartregion.store.limits import RowCounter, row_counter
 
 _HEADER = struct.Struct(">cI")
@@ -38,19 +38,21 @@ _FRAME_BYTES = 256 * 1024  # result bytes are sent in frames of about this size
 _GRACE = 5.0
 
 
-class _RowLimit(Exception):
+class RowLimit(Exception):
     """The result has more rows than allowed."""
 
 
-class _FrameWriter:
-    """The file object pyoxigraph serializes into: counts rows, sends ``D`` frames."""
+class ResultWriter:
+    """The file object pyoxigraph serializes into: counts rows, raises :class:`RowLimit`.
 
-    def __init__(self, sock: socket.socket, counter: RowCounter | None, limit: int) -> None:
-        self.sock = sock
-        self.counter = counter
+    Rows are counted in the serialized bytes when :attr:`counter` is set (solutions; see
+    :func:`serialize_result`). Subclasses decide where the bytes go (:meth:`emit`).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.counter: RowCounter | None = None
         self.limit = limit
         self.counted = 0
-        self.buffer = bytearray()
         self.over_limit = False
 
     def write(self, data: bytes) -> int:
@@ -58,15 +60,64 @@ class _FrameWriter:
             self.counted += self.counter.feed(bytes(data))
             if self.counter.rows(self.counted) > self.limit:
                 self.over_limit = True
-                raise _RowLimit
+                raise RowLimit
+        self.emit(data)
+        return len(data)
+
+    def emit(self, data: bytes) -> None:
+        """Take ``data`` (counted already)."""
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Nothing to do: :meth:`emit` decides when bytes leave."""
+
+
+def serialize_result(
+    result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples,
+    writer: ResultWriter,
+    results_fmt: ResultsFormat | None,
+    graph_fmt: GraphFormat | None,
+    prefixes: Mapping[str, str],
+) -> tuple[str, int]:
+    """Serialize a ``Store.query`` result into ``writer``; returns (kind, rows).
+
+    The one serialization of client query results: the executor sends its bytes, and the
+    in-process lane (:mod:`smartregion.store.bounded_query`) answers with the same bytes.
+    ``prefixes`` go to the formats that abbreviate with them (Turtle, TriG, JSON-LD).
+    """
+    if isinstance(result, ox.QueryBoolean):
+        assert results_fmt is not None
+        result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+        return "boolean", 1
+    if isinstance(result, ox.QuerySolutions):
+        assert results_fmt is not None
+        counter = writer.counter = row_counter(results_fmt.name)
+        result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+        return "solutions", counter.rows(writer.counted)
+    assert graph_fmt is not None
+    counted = [0]
+    ox.serialize(
+        _limited(result, writer.limit, counted, quads=graph_fmt.quads),
+        writer,  # type: ignore[arg-type]  # any object with write() will do
+        graph_fmt.oxigraph,
+        prefixes=dict(prefixes) if graph_fmt.name in ("turtle", "trig", "jsonld") else None,
+    )
+    return "graph", counted[0]
+
+
+class _FrameWriter(ResultWriter):
+    """Sends the result bytes as ``D`` frames of about ``_FRAME_BYTES``."""
+
+    def __init__(self, sock: socket.socket, limit: int) -> None:
+        super().__init__(limit)
+        self.sock = sock
+        self.buffer = bytearray()
+
+    def emit(self, data: bytes) -> None:
         self.buffer += data
         if len(self.buffer) >= _FRAME_BYTES:
             self.sock.sendall(_HEADER.pack(b"D", len(self.buffer)) + self.buffer)
             self.buffer.clear()
-        return len(data)
-
-    def flush(self) -> None:
-        """Nothing to do: frames are sent when full and at the end."""
 
     def finish(self, kind: str, rows: int) -> None:
         end = marshal.dumps((kind, rows))
@@ -131,35 +182,15 @@ class _Executor:
                 )
             else:
                 result = self.store.query(text, use_default_graph_as_union=True)
-            if isinstance(result, ox.QueryBoolean):
-                fmt = results_format(results_name)
-                assert fmt is not None
-                writer = _FrameWriter(self.sock, None, limit)
-                result.serialize(writer, fmt.oxigraph)  # type: ignore[arg-type]
-                writer.finish("boolean", 1)
-            elif isinstance(result, ox.QuerySolutions):
-                fmt = results_format(results_name)
-                assert fmt is not None
-                writer = _FrameWriter(self.sock, row_counter(fmt.name), limit)
-                result.serialize(writer, fmt.oxigraph)  # type: ignore[arg-type]
-                assert writer.counter is not None
-                writer.finish("solutions", writer.counter.rows(writer.counted))
-            else:
-                gfmt = graph_format(graph_name)
-                assert gfmt is not None
-                writer = _FrameWriter(self.sock, None, limit)
-                counted = [0]
-                prefixes = self.prefixes if gfmt.name in ("turtle", "trig", "jsonld") else None
-                ox.serialize(
-                    _limited(result, limit, counted, quads=gfmt.quads),
-                    writer,  # type: ignore[arg-type]  # any object with write() will do
-                    gfmt.oxigraph,
-                    prefixes=prefixes,
-                )
-                writer.finish("graph", counted[0])
+            writer = _FrameWriter(self.sock, limit)
+            kind, rows = serialize_result(
+                result, writer, results_format(results_name), graph_format(graph_name),
+                self.prefixes,
+            )
+            writer.finish(kind, rows)
         except SyntaxError as exc:
             _send_error(self.sock, "syntax", str(exc))
-        except _RowLimit:
+        except RowLimit:
             _send_error(self.sock, "rows", str(limit))
         except MemoryError:
             _send_error(self.sock, "memory", "the query needed more memory than allowed")
@@ -179,7 +210,7 @@ def _limited(
     for triple in triples:
         counted[0] += 1
         if counted[0] > limit:
-            raise _RowLimit
+            raise RowLimit
         yield ox.Quad(triple.subject, triple.predicate, triple.object, default) if quads else triple
 
 
