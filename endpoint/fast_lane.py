@@ -17,11 +17,15 @@ byte for byte alike, headers included. Only the embedded store has a fast lane.
 
 from __future__ import annotations
 
+import binascii
 import os
+import re
 from typing import Any
 
+import pyoxigraph as ox
 from flask import Flask
 from flask import Request as FlaskRequest
+from werkzeug.datastructures import MultiDict
 from werkzeug.utils import get_content_type
 
 from endpoint import backend_of, settings_of
@@ -31,12 +35,14 @@ from endpoint.http import CORS_HEADERS, MIN_BYTES, choose_encoding, compressible
 from endpoint.negotiation import GRAPH_OFFERS, RESULTS_OFFERS
 from endpoint.result_cache import CachedResult
 from endpoint.sparql import result_cache, served_version
-from endpoint.sparql_protocol import choose_formats, parse_request, prefers_html
+from endpoint.sparql_protocol import choose_formats, prefers_html, read_parameters
 from smartregion.server.protocol import Request, Response
 from smartregion.store.client_query import run_cheap_query
 from smartregion.store.embedded import EmbeddedBackend
 from smartregion.store.limits import query_form
+from smartregion.store.publication import StoreVersion
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match",
                           "if-unmodified-since", "if-range"})
 
@@ -50,15 +56,19 @@ class FastLane:
         backend = backend_of(app)
         self.backend = backend if isinstance(backend, EmbeddedBackend) else None
         self.pointer = self.backend.versions.pointer if self.backend else None
+        self._served_memo: tuple[str, tuple[StoreVersion | None, ox.Store]] | None = None
 
     def __call__(self, request: Request) -> Response | None:
         if (self.backend is None or request.path != "/sparql" or not request.query
                 or request.method not in ("GET", "HEAD")
                 or any(name in _CONDITIONAL for name, _ in request.headers)):
             return None
+        parameters = query_parameters(request.query)
+        if parameters is None:
+            return None
         wsgi = FlaskRequest(_environ(request))
         try:
-            parsed = parse_request(wsgi, self.settings)
+            parsed = read_parameters(request.method, parameters)
             if parsed is None or parsed.default_graphs or parsed.named_graphs:
                 return None
             form = query_form(parsed.query)
@@ -69,22 +79,40 @@ class FastLane:
         except Problem:
             return None  # the view answers with the problem document
         media_type = graph_fmt.media_type if offers is GRAPH_OFFERS else results_fmt.media_type
-        assert self.pointer is not None
-        target = os.readlink(self.pointer)
-        version = served_version(self.app, self.backend)
+        served = self._served()
+        if served is None:
+            return None
+        version, store = served
         parts = (parsed.query, "", "")
         key = (version.id if version else "", media_type, *parts)
         cache = result_cache(self.app)
         entry = cache.get(key) if cache is not None else None
         if entry is None:
             result = run_cheap_query(self.backend, parsed.query, results_format=results_fmt,
-                                     graph_format=graph_fmt)
-            if result is None or os.readlink(self.pointer) != target:
-                return None  # needs an executor, or a publish happened meanwhile
+                                     graph_format=graph_fmt, store=store)
+            if result is None:
+                return None  # the query needs an executor
             entry = CachedResult(result.media_type, b"".join(result.body))
             if cache is not None:
                 cache.put(key, entry)
         return _response(wsgi, entry, cache, key, version, parts)
+
+    def _served(self) -> tuple[StoreVersion | None, ox.Store] | None:
+        """The served version and a read-only store of it, remembered per ``current`` link
+        target: one ``readlink`` a request. ``None`` while a publish moves the link."""
+        assert self.pointer is not None and self.backend is not None
+        try:
+            target = os.readlink(self.pointer)
+        except FileNotFoundError:
+            return None
+        if self._served_memo is not None and self._served_memo[0] == target:
+            return self._served_memo[1]
+        version = served_version(self.app, self.backend)
+        store = self.backend.reader()
+        if os.readlink(self.pointer) != target:
+            return None  # a publish happened meanwhile: let the view answer this one
+        self._served_memo = (target, (version, store))
+        return version, store
 
 
 def _response(wsgi: FlaskRequest, entry: CachedResult, cache: Any, key: tuple[str, ...],
@@ -111,6 +139,35 @@ def _response(wsgi: FlaskRequest, entry: CachedResult, cache: Any, key: tuple[st
         headers.append(("Last-Modified", version.last_modified))
     headers.append(("Vary", vary))
     return Response(200, headers, body)
+
+
+def query_parameters(query: str) -> MultiDict[str, str] | None:
+    """The decoded parameters of a URL query string, as werkzeug's ``request.args`` gives
+    them, or ``None`` for what only werkzeug should decode (non-ASCII, invalid UTF-8).
+
+    werkzeug decodes percent escapes in Python, one at a time (about 10 µs for a typical
+    query); ``binascii.a2b_qp`` decodes ``=XX`` in C, so escapes are rewritten to that form.
+    That is exact for what reaches here: printable ASCII (llhttp refuses spaces and
+    controls in a request target) whose every ``%`` starts a valid escape."""
+    if not query.isascii() or _BAD_ESCAPE.search(query):
+        return None
+    parameters: MultiDict[str, str] = MultiDict()
+    try:
+        for pair in query.split("&"):
+            if not pair:
+                continue
+            name, _, value = pair.partition("=")
+            parameters.add(_unquote(name), _unquote(value))
+    except UnicodeDecodeError:
+        return None
+    return parameters
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text:
+        return text.replace("+", " ")
+    data = text.replace("+", " ").replace("=", "=3D").replace("%", "=").encode("ascii")
+    return binascii.a2b_qp(data).decode("utf-8")
 
 
 def _environ(request: Request) -> dict[str, Any]:

@@ -20,7 +20,8 @@ is a solution (the union default graph is not deduplicated: a triple held by two
 two entries and two solutions), and every solution is one result row, except the first
 OFFSET ≤ W. pyoxigraph hands serialized rows to the writer in chunks of at most 8 KiB, every
 row at least one byte long, and the writer stops the evaluation (it raises) once there are
-more than R rows or B bytes: at most OFFSET + R + 8192 entries are read. ``ASK`` stops at
+more than B bytes: at most OFFSET + B + 8192 entries are read. (Rows are counted afterwards,
+and only when the answer has more than R bytes, so could have more than R rows.) ``ASK`` stops at
 its first solution. ``DESCRIBE`` reads the triples of the IRI and of each blank node reached
 from them (each node once) and emits every triple it reads; the serializer pulls them one
 at a time and stops after R + 1. (The tests check these pyoxigraph behaviours.)
@@ -43,7 +44,7 @@ per join and each range is read at most once per partial solution: at most 2kW s
 ``CONSTRUCT`` needs Π max(c_i, 1) · t ≤ W for its t ≤ 16 template triples: it builds at most
 W of them.
 
-So an accepted query does at most c·(k·W + R + 8192) engine steps for a small constant c,
+So an accepted query does at most c·(k·W + B + 8192) engine steps for a small constant c,
 plus at most 64 + 256 entries decoded for Python, whatever the data, and holds at most
 B + 8 KiB of output plus O(W) of join state. The store must not change meanwhile (served
 versions are read-only). Query texts are at most 8 KiB long; their plans are cached
@@ -62,6 +63,7 @@ import pyoxigraph as ox
 from smartregion.formats import GraphFormat, ResultsFormat
 from smartregion.store.bounded_query_syntax import QueryShape, read_query
 from smartregion.store.executor_process import ResultWriter, serialize_result
+from smartregion.store.limits import row_counter
 
 __all__ = ["BoundedAnswer", "Bounds", "run_bounded"]
 
@@ -86,7 +88,8 @@ class BoundedAnswer:
     """``boolean``, ``solutions`` or ``graph`` (as the executor's ``QueryOutcome.kind``)."""
     body: bytes
     """The complete serialized result."""
-    rows: int
+    rows: int | None
+    """Rows or triples; ``None`` when not counted (a small body: at most its size)."""
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,17 @@ def run_bounded(
             if not _counted_within(store, subject, plan.lookups, solutions, known):
                 return None
         result = store.query(text, use_default_graph_as_union=True, substitutions=substitutions)
-        writer = _BufferWriter(min(bounds.row_limit, bounds.max_work), bounds.max_bytes)
-        kind, rows = serialize_result(result, writer, results_format, graph_format, prefixes)
+        most = min(bounds.row_limit, bounds.max_work)
+        writer = _BufferWriter(most, bounds.max_bytes)
+        # Solutions are counted only when their bytes could hold more than ``most`` rows
+        # (every row takes at least one byte): counting costs as much as the lookup.
+        kind, rows = serialize_result(result, writer, results_format, graph_format, prefixes,
+                                      count_rows=False)
+        if rows is None and len(writer.buffer) > most:
+            counter = row_counter(results_format.name)
+            rows = counter.rows(counter.feed(bytes(writer.buffer)))
+            if rows > most:
+                return None
     except Exception:  # any failure means "not here": the executor path decides and reports
         return None
     return BoundedAnswer(kind, bytes(writer.buffer), rows)

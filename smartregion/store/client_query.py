@@ -8,9 +8,12 @@ start (:func:`query_pool`), never inherited through a fork.
 
 from __future__ import annotations
 
+import functools
 import os
 import weakref
 from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
 
 from smartregion.formats import GraphFormat, ResultsFormat
 from smartregion.settings import Settings
@@ -72,21 +75,27 @@ def run_client_query(
 
 def run_cheap_query(
     backend: EmbeddedBackend, text: str, *, results_format: ResultsFormat,
-    graph_format: GraphFormat,
+    graph_format: GraphFormat, store: ox.Store | None = None,
 ) -> QueryResult | None:
     """The answer to ``text`` computed in this process when its cost is provably bounded
     (:mod:`smartregion.store.bounded_query`: lookups by IRI or key and the like), else
     ``None`` (the query needs an executor). No executor hop, no fair-use accounting: such a
-    query costs about what its HTTP request does."""
+    query costs about what its HTTP request does. ``store`` is the served version's reader
+    when the caller has it at hand (default: :meth:`EmbeddedBackend.reader`)."""
     from smartregion.namespaces import PREFIXES
 
-    answer = run_bounded(backend.reader(), text, results_format=results_format,
-                         graph_format=graph_format, prefixes=dict(PREFIXES),
-                         bounds=Bounds(row_limit=backend.settings.result_limit))
+    answer = run_bounded(store if store is not None else backend.reader(), text, results_format=results_format,
+                         graph_format=graph_format, prefixes=PREFIXES,
+                         bounds=_bounds(backend.settings.result_limit))
     if answer is None:
         return None
     media_type = graph_format.media_type if answer.kind == "graph" else results_format.media_type
     return QueryResult(answer.kind, media_type, [answer.body])
+
+
+@functools.lru_cache(maxsize=8)
+def _bounds(result_limit: int) -> Bounds:
+    return Bounds(row_limit=result_limit)
 
 
 def current_store_path(backend: EmbeddedBackend) -> str:

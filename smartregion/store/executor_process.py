@@ -78,8 +78,13 @@ def serialize_result(
     results_fmt: ResultsFormat | None,
     graph_fmt: GraphFormat | None,
     prefixes: Mapping[str, str],
-) -> tuple[str, int]:
+    *,
+    count_rows: bool = True,
+) -> tuple[str, int | None]:
     """Serialize a ``Store.query`` result into ``writer``; returns (kind, rows).
+
+    With ``count_rows`` false, solutions are not counted (rows ``None``): the caller bounds
+    them otherwise (every row takes at least one byte).
 
     The one serialization of client query results: the executor sends its bytes, and the
     in-process lane (:mod:`smartregion.store.bounded_query`) answers with the same bytes.
@@ -91,6 +96,9 @@ def serialize_result(
         return "boolean", 1
     if isinstance(result, ox.QuerySolutions):
         assert results_fmt is not None
+        if not count_rows:
+            result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+            return "solutions", None
         counter = writer.counter = row_counter(results_fmt.name)
         result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
         return "solutions", counter.rows(writer.counted)
@@ -187,6 +195,7 @@ class _Executor:
                 result, writer, results_format(results_name), graph_format(graph_name),
                 self.prefixes,
             )
+            assert rows is not None  # counted: the executor always counts
             writer.finish(kind, rows)
         except SyntaxError as exc:
             _send_error(self.sock, "syntax", str(exc))
