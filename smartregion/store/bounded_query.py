@@ -192,6 +192,12 @@ def run_bounded(
                 return None
     except Exception:  # any failure means "not here": the executor path decides and reports
         return None
+    except BaseException as exc:
+        # A Rust panic reaches Python as pyo3's PanicException, a BaseException: it must not
+        # take the web worker's event loop down; the executor (a process) may crash instead.
+        if type(exc).__name__ == "PanicException":
+            return None
+        raise
     return BoundedAnswer(kind, bytes(writer.buffer), rows)
 
 

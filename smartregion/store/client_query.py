@@ -84,9 +84,9 @@ def run_cheap_query(
     when the caller has it at hand (default: :meth:`EmbeddedBackend.reader`)."""
     from smartregion.namespaces import PREFIXES
 
-    answer = run_bounded(store if store is not None else backend.reader(), text, results_format=results_format,
-                         graph_format=graph_format, prefixes=PREFIXES,
-                         bounds=_bounds(backend.settings.result_limit))
+    answer = run_bounded(store if store is not None else backend.reader(), text,
+                         results_format=results_format, graph_format=graph_format,
+                         prefixes=PREFIXES, bounds=_bounds(backend.settings.result_limit))
     if answer is None:
         return None
     media_type = graph_format.media_type if answer.kind == "graph" else results_format.media_type
