@@ -25,7 +25,7 @@ import struct
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -71,6 +71,11 @@ class ResultWriter:
     def flush(self) -> None:
         """Nothing to do: :meth:`emit` decides when bytes leave."""
 
+    def as_output(self) -> IO[bytes]:
+        """This writer as pyoxigraph's ``output`` argument: pyoxigraph calls only ``write``
+        (and ``flush``), but its type stubs ask for a whole binary file."""
+        return cast(IO[bytes], self)
+
 
 def serialize_result(
     result: ox.QueryBoolean | ox.QuerySolutions | ox.QueryTriples,
@@ -92,21 +97,21 @@ def serialize_result(
     """
     if isinstance(result, ox.QueryBoolean):
         assert results_fmt is not None
-        result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+        result.serialize(writer.as_output(), results_fmt.oxigraph)
         return "boolean", 1
     if isinstance(result, ox.QuerySolutions):
         assert results_fmt is not None
         if not count_rows:
-            result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+            result.serialize(writer.as_output(), results_fmt.oxigraph)
             return "solutions", None
         counter = writer.counter = row_counter(results_fmt.name)
-        result.serialize(writer, results_fmt.oxigraph)  # type: ignore[arg-type]
+        result.serialize(writer.as_output(), results_fmt.oxigraph)
         return "solutions", counter.rows(writer.counted)
     assert graph_fmt is not None
     counted = [0]
     ox.serialize(
         _limited(result, writer.limit, counted, quads=graph_fmt.quads),
-        writer,  # type: ignore[arg-type]  # any object with write() will do
+        writer.as_output(),
         graph_fmt.oxigraph,
         prefixes=dict(prefixes) if graph_fmt.name in ("turtle", "trig", "jsonld") else None,
     )

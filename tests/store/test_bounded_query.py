@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import IO, cast
 
 import pyoxigraph as ox
 import pytest
@@ -375,13 +376,13 @@ def test_pyoxigraph_writes_in_small_chunks(store: ox.Store, fmt: object) -> None
             assert isinstance(triples, ox.QueryTriples)
             items = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
                      if fmt.quads else t for t in triples)
-            ox.serialize(items, writer, fmt.oxigraph)  # type: ignore[arg-type]
+            ox.serialize(items, cast(IO[bytes], writer), fmt.oxigraph)
         else:
             assert isinstance(fmt, ResultsFormat)
             solutions = store.query(P + "SELECT ?o { e:big e:p ?o }",
                                     use_default_graph_as_union=True)
             assert isinstance(solutions, ox.QuerySolutions)
-            solutions.serialize(writer, fmt.oxigraph)  # type: ignore[arg-type]
+            solutions.serialize(cast(IO[bytes], writer), fmt.oxigraph)
     assert 0 < writer.size <= 8192
 
 
