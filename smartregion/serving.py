@@ -26,7 +26,9 @@ class PlatformWorker(AsyncioWorker):
 
         settings = settings_of(self.wsgi)
         limits = HttpLimits(body_bytes=settings.max_request_bytes,
-                            keepalive_timeout=float(self.cfg.keepalive))
+                            header_timeout=settings.request_timeout,
+                            keepalive_timeout=settings.keepalive_timeout,
+                            send_timeout=settings.send_timeout)
         return AppServer(self.wsgi, limits=limits, threads=self.cfg.threads,
                          fast_lane=FastLane(self.wsgi), access_log=access_log)
 
@@ -53,7 +55,6 @@ def run_serve(settings: Settings, *, dev: bool = False) -> None:
                 "threads": max(8, 2 * (settings.query_executors + 1) + 4),
                 "timeout": int(settings.query_timeout) + 30,
                 "graceful_timeout": 10,
-                "keepalive": 5,
                 "accesslog": "-",
                 "post_worker_init": _start_executors,
                 "worker_exit": _stop_executors,

@@ -44,6 +44,15 @@ class Settings:
     host: str = _setting("127.0.0.1", "Interface the server listens on.")
     port: int = _setting(8000, "TCP port the server listens on.")
     workers: int = _setting(2, "Web worker processes of 'smartregion serve'.")
+    keepalive_timeout: float = _setting(
+        5.0, "Seconds 'smartregion serve' keeps an idle keep-alive connection open."
+    )
+    request_timeout: float = _setting(
+        10.0, "Seconds a client has to send one whole request (slower ones get 408)."
+    )
+    send_timeout: float = _setting(
+        30.0, "Seconds a client may take none of its response before it is disconnected."
+    )
     keep_versions: int = _setting(5, "Store versions kept for rollback (at least 1).")
     store: str = _setting("embedded", "Store backend: 'embedded' (Oxigraph on disk) or 'remote'.")
     query_timeout: float = _setting(30.0, "Deadline of one SPARQL query in seconds.")
@@ -103,6 +112,9 @@ class Settings:
             raise ValueError(f"base_uri must end with '/': {self.base_uri!r}")
         if self.keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
+        for name in ("keepalive_timeout", "request_timeout", "send_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
         if self.store == "remote" and not self.query_url:
