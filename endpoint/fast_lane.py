@@ -12,7 +12,9 @@ Everything else — POST, dataset parameters, conditional requests, errors, the 
 queries that need an executor — returns ``None`` and goes to the Flask view
 (:mod:`endpoint.sparql`), which makes the same decisions with the same helpers (request
 parsing, format choice, cache keys, validators); a test checks that both answer a request
-byte for byte alike, headers included. Only the embedded store has a fast lane.
+byte for byte alike, headers included. On the remote store only cached results are answered
+here, and only while the store's version is known without asking it (nothing on the event
+loop may wait for the network).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from smartregion.store.client_query import run_cheap_query
 from smartregion.store.embedded import EmbeddedBackend
 from smartregion.store.limits import query_form
 from smartregion.store.publication import StoreVersion
+from smartregion.store.remote import RemoteBackend
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _CONDITIONAL = frozenset({"if-none-match", "if-modified-since", "if-match",
@@ -53,13 +56,14 @@ class FastLane:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.settings = settings_of(app)
-        backend = backend_of(app)
-        self.backend = backend if isinstance(backend, EmbeddedBackend) else None
-        self.pointer = self.backend.versions.pointer if self.backend else None
+        self.backend = backend_of(app)
+        embedded = self.backend if isinstance(self.backend, EmbeddedBackend) else None
+        self.embedded = embedded
+        self.pointer = embedded.versions.pointer if embedded is not None else None
         self._served_memo: tuple[str, tuple[StoreVersion | None, ox.Store]] | None = None
 
     def __call__(self, request: Request) -> Response | None:
-        if (self.backend is None or request.path != "/sparql" or not request.query
+        if (request.path != "/sparql" or not request.query
                 or request.method not in ("GET", "HEAD")
                 or any(name in _CONDITIONAL for name, _ in request.headers)):
             return None
@@ -88,7 +92,9 @@ class FastLane:
         cache = result_cache(self.app)
         entry = cache.get(key) if cache is not None else None
         if entry is None:
-            result = run_cheap_query(self.backend, parsed.query, results_format=results_fmt,
+            if self.embedded is None or store is None:
+                return None  # a remote store is asked by the view
+            result = run_cheap_query(self.embedded, parsed.query, results_format=results_fmt,
                                      graph_format=graph_fmt, store=store)
             if result is None:
                 return None  # the query needs an executor
@@ -97,18 +103,23 @@ class FastLane:
                 cache.put(key, entry)
         return _response(wsgi, entry, cache, key, version, parts)
 
-    def _served(self) -> tuple[StoreVersion | None, ox.Store] | None:
-        """The served version and a read-only store of it, remembered per ``current`` link
-        target: one ``readlink`` a request. ``None`` while a publish moves the link."""
-        assert self.pointer is not None and self.backend is not None
+    def _served(self) -> tuple[StoreVersion | None, ox.Store | None] | None:
+        """The served version and (embedded store) a read-only store of it, remembered per
+        ``current`` link target: one ``readlink`` a request. ``None`` while a publish moves
+        the link, or while a remote store's version is not known without asking it."""
+        if isinstance(self.backend, RemoteBackend):
+            known, version = self.backend.remembered_version()
+            return (version, None) if known else None
+        if self.embedded is None or self.pointer is None:
+            return None
         try:
             target = os.readlink(self.pointer)
         except FileNotFoundError:
             return None
         if self._served_memo is not None and self._served_memo[0] == target:
             return self._served_memo[1]
-        version = served_version(self.app, self.backend)
-        store = self.backend.reader()
+        version = served_version(self.app, self.embedded)
+        store = self.embedded.reader()
         if os.readlink(self.pointer) != target:
             return None  # a publish happened meanwhile: let the view answer this one
         self._served_memo = (target, (version, store))

@@ -100,6 +100,15 @@ class RemoteBackend:
             self._version = (time.monotonic(), version)
         return version
 
+    def remembered_version(self) -> tuple[bool, StoreVersion | None]:
+        """(known, version): the version :meth:`version` would answer without asking the
+        store, if it is still fresh; ``(False, None)`` when finding out needs a request."""
+        with self._lock:
+            cached = self._version
+        if cached is not None and time.monotonic() - cached[0] < self.settings.store_version_ttl:
+            return True, cached[1]
+        return False, None
+
     def query(
         self,
         text: str,

@@ -4,7 +4,7 @@ Each case sends the same request to :class:`endpoint.fast_lane.FastLane` and thr
 Flask test client; status, body and every header but ``Date``/``Content-Length`` (the
 server adds those) must be equal. Each query text is made unique per run, so the first
 answer of a pair is computed (in-process) and the second comes from the result cache: both
-orders are checked.
+orders are checked. On the remote store the fast lane only answers from the cache.
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ def test_fast_lane_answers_like_the_view(app: Flask, client: FlaskClient, order:
     else:
         flask = client.get("/sparql", query_string=query, headers=headers)
         fast = lane(request)
-    if store_kind != "embedded":
-        assert fast is None, "only the embedded store has a fast lane"
+    if store_kind != "embedded" and order == "fast first":
+        assert fast is None, "a remote store is asked by the view, never on the event loop"
         return
-    assert fast is not None, "a cheap query must be answered on the fast lane"
+    assert fast is not None, "a cheap or cached query must be answered on the fast lane"
     assert flask.status_code == fast.status == 200
     assert fast.body == flask.get_data()
     assert _comparable(fast.headers) == _comparable(list(flask.headers.items()))

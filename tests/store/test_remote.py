@@ -205,6 +205,22 @@ def test_version_is_reused_for_its_ttl_only(server: OxigraphServer, tmp_path: Pa
         backend.close()
 
 
+def test_remembered_version_never_asks_the_store(server: OxigraphServer,
+                                                 tmp_path: Path) -> None:
+    """The fast lane learns the version without a request (it runs on the event loop)."""
+    writer = RemoteBackend(server.settings(tmp_path))
+    first = writer.publish(first_publication())
+    cached = RemoteBackend(server.settings(tmp_path, store_version_ttl=3600))
+    fresh = RemoteBackend(server.settings(tmp_path, store_version_ttl=0))
+    assert cached.remembered_version() == (False, None)  # not asked yet
+    assert cached.version() == first
+    assert cached.remembered_version() == (True, first)
+    assert fresh.version() == first
+    assert fresh.remembered_version() == (False, None)  # stale at once
+    for backend in (writer, cached, fresh):
+        backend.close()
+
+
 # -- the platform unchanged on the remote store ----------------------------------------------
 @pytest.mark.remote
 def test_shipped_data_loads_and_serves_like_on_the_embedded_store(
