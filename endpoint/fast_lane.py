@@ -35,7 +35,7 @@ from endpoint.caching import entity_tag
 from endpoint.errors import Problem
 from endpoint.http import CORS_HEADERS, MIN_BYTES, choose_encoding, compressible, encode
 from endpoint.negotiation import GRAPH_OFFERS, RESULTS_OFFERS
-from endpoint.result_cache import CachedResult
+from endpoint.result_cache import CachedResult, ResultCache
 from endpoint.sparql import result_cache, served_version
 from endpoint.sparql_protocol import choose_formats, prefers_html, read_parameters
 from smartregion.server.protocol import Request, Response
@@ -126,8 +126,9 @@ class FastLane:
         return version, store
 
 
-def _response(wsgi: FlaskRequest, entry: CachedResult, cache: Any, key: tuple[str, ...],
-              version: Any, parts: tuple[str, ...]) -> Response:
+def _response(wsgi: FlaskRequest, entry: CachedResult, cache: ResultCache | None,
+              key: tuple[str, ...], version: StoreVersion | None,
+              parts: tuple[str, ...]) -> Response:
     """The same response the view's ``_from_cache`` + ``_finish`` + CORS hook give."""
     headers = [("Content-Type", get_content_type(entry.media_type, "utf-8")), *CORS_HEADERS,
                ("Cache-Control", "public, no-cache")]

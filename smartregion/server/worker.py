@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 import sys
-from typing import IO, Any
+from typing import Any
 
 from gunicorn.workers.base import Worker  # type: ignore[import-untyped]
 
@@ -33,10 +33,6 @@ class AsyncioWorker(Worker):  # type: ignore[misc]
             keepalive_timeout=float(self.cfg.keepalive or 5)),
             threads=self.cfg.threads, access_log=access_log)
 
-    def init_signals(self) -> None:
-        """Gunicorn's handlers until the loop runs; the loop installs its own in :meth:`run`."""
-        super().init_signals()
-
     def run(self) -> None:
         """Serve until told to stop."""
         loop = asyncio.new_event_loop()
@@ -47,38 +43,39 @@ class AsyncioWorker(Worker):  # type: ignore[misc]
             loop.close()
 
     async def _serve(self, loop: asyncio.AbstractEventLoop) -> None:
-        access_log = _access_log(self.cfg.accesslog)
-        server = self.make_server(access_log)
-        await server.start([listener.sock for listener in self.sockets])
-        stopping = asyncio.Event()
-        now = asyncio.Event()
+        with contextlib.ExitStack() as resources:
+            access_log = _access_log(self.cfg.accesslog, resources)
+            server = self.make_server(access_log)
+            await server.start([listener.sock for listener in self.sockets])
+            stopping, now = asyncio.Event(), asyncio.Event()
 
-        def quick() -> None:
-            now.set()
-            stopping.set()
+            def quick() -> None:
+                now.set()
+                stopping.set()
 
-        loop.add_signal_handler(signal.SIGTERM, stopping.set)
-        loop.add_signal_handler(signal.SIGINT, quick)
-        loop.add_signal_handler(signal.SIGQUIT, quick)
-        loop.add_signal_handler(signal.SIGABRT, quick)
-        loop.add_signal_handler(signal.SIGUSR1, self.log.reopen_files)
-        loop.add_signal_handler(signal.SIGWINCH, lambda: None)
-        while self.alive and not stopping.is_set():
-            self.notify()
-            if access_log is not None:
-                access_log.flush()
-            if os.getppid() != self.ppid:  # the arbiter is gone: do not serve as an orphan
-                self.log.info("Parent changed, shutting down: %s", self)
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=1.0)
-        await server.stop(0.0 if now.is_set() else float(self.cfg.graceful_timeout))
+            # The loop's handlers replace gunicorn's (installed by init_signals before run).
+            loop.add_signal_handler(signal.SIGTERM, stopping.set)
+            for quick_signal in (signal.SIGINT, signal.SIGQUIT, signal.SIGABRT):
+                loop.add_signal_handler(quick_signal, quick)
+            loop.add_signal_handler(signal.SIGUSR1, self.log.reopen_files)
+            loop.add_signal_handler(signal.SIGWINCH, lambda: None)
+            while self.alive and not stopping.is_set():
+                self.notify()
+                if access_log is not None:
+                    access_log.flush()
+                if os.getppid() != self.ppid:  # the arbiter is gone: do not serve as an orphan
+                    self.log.info("Parent changed, shutting down: %s", self)
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=1.0)
+            await server.stop(0.0 if now.is_set() else float(self.cfg.graceful_timeout))
 
 
-def _access_log(target: Any) -> AccessLog | None:
-    """Gunicorn's ``accesslog`` setting: ``-`` is standard output, a path a file, else off."""
+def _access_log(target: Any, resources: contextlib.ExitStack) -> AccessLog | None:
+    """Gunicorn's ``accesslog`` setting: ``-`` is standard output, a path a file (closed with
+    ``resources``), else off."""
     if not target:
         return None
-    stream: IO[str] = sys.stdout if target == "-" else open(  # noqa: SIM115 - lives with the worker
-        target, "a", encoding="utf-8", buffering=1)
-    return AccessLog(stream)
+    if target == "-":
+        return AccessLog(sys.stdout)
+    return AccessLog(resources.enter_context(open(target, "a", encoding="utf-8", buffering=1)))

@@ -23,6 +23,7 @@ import signal
 import socket
 import struct
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
@@ -42,7 +43,7 @@ class RowLimit(Exception):
     """The result has more rows than allowed."""
 
 
-class ResultWriter:
+class ResultWriter(ABC):
     """The file object pyoxigraph serializes into: counts rows, raises :class:`RowLimit`.
 
     Rows are counted in the serialized bytes when :attr:`counter` is set (solutions; see
@@ -64,12 +65,13 @@ class ResultWriter:
         self.emit(data)
         return len(data)
 
+    @abstractmethod
     def emit(self, data: bytes) -> None:
         """Take ``data`` (counted already)."""
-        raise NotImplementedError
 
     def flush(self) -> None:
         """Nothing to do: :meth:`emit` decides when bytes leave."""
+        return None
 
     def as_output(self) -> IO[bytes]:
         """This writer as pyoxigraph's ``output`` argument: pyoxigraph calls only ``write``

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     finally:
         backend.close()
     log = root / "server.log"
+    with serving(environment, port, log):
+        yield LiveServer(url, root / "store", environment, log, service_port)
+
+
+@contextmanager
+def serving(environment: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """A real ``smartregion serve`` on ``port`` with the ``SMARTREGION_*`` settings of
+    ``environment`` (none inherited), answering ``/healthz`` until the block ends."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     child_env.update(environment)
     with log.open("wb") as output:
@@ -102,8 +111,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             start_new_session=True,
         )
     try:
-        wait_until_responds(url + "healthz", process, log)
-        yield LiveServer(url, root / "store", environment, log, service_port)
+        wait_until_responds(f"http://127.0.0.1:{port}/healthz", process, log)
+        yield
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -6,19 +6,14 @@ that a stalled request gets 408 and an idle keep-alive connection is closed.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from smartregion.settings import PROJECT_DIR
-from tests.e2e.conftest import LiveServer, free_port, wait_until_responds
+from tests.e2e.conftest import LiveServer, free_port, serving
 
 pytestmark = pytest.mark.e2e
 MARGIN = 4.0
@@ -32,25 +27,11 @@ def hurried(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
     """(port, log) of a server with 1 s request and keep-alive timeouts."""
     port = free_port()
     log = tmp_path_factory.mktemp("hurried") / "server.log"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
-    environment.update(live_server.environment)
-    environment.update({"SMARTREGION_PORT": str(port), "SMARTREGION_WORKERS": "1",
-                        "SMARTREGION_REQUEST_TIMEOUT": "1", "SMARTREGION_KEEPALIVE_TIMEOUT": "1"})
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smartregion", "serve", "--port", str(port)],
-            cwd=PROJECT_DIR, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    try:
-        wait_until_responds(f"http://127.0.0.1:{port}/healthz", process, log)
+    environment = {**live_server.environment, "SMARTREGION_PORT": str(port),
+                   "SMARTREGION_WORKERS": "1", "SMARTREGION_REQUEST_TIMEOUT": "1",
+                   "SMARTREGION_KEEPALIVE_TIMEOUT": "1"}
+    with serving(environment, port, log):
         yield port, log
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _read_until_closed(sock: socket.socket) -> tuple[bytes, float]:
