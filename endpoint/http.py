@@ -18,7 +18,7 @@ import gzip
 import zlib
 from collections.abc import Iterable, Iterator
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 
 try:  # optional: br is offered only when the brotli package is installed
     import brotli  # type: ignore[import-untyped]
@@ -152,8 +152,27 @@ def _cors(response: Response) -> None:
         response.headers["Access-Control-Max-Age"] = "86400"
 
 
+def _check_target() -> None:
+    """414 for a request target longer than ``max_url_bytes`` (granian answers 431 only
+    when the whole header block is over ``max_header_bytes``); notes the URL rule for the
+    metrics."""
+    from endpoint import settings_of
+    from endpoint.errors import Problem
+    from endpoint.observability import ROUTE_KEY, UNMATCHED
+
+    rule = request.url_rule
+    request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
+    limit = settings_of(current_app).max_url_bytes
+    size = len(request.environ.get("PATH_INFO", "")) + len(request.query_string) + 1
+    if size > limit:
+        raise Problem(414, "URI Too Long",
+                      f"The request target has {size} bytes; at most {limit} are accepted. "
+                      "Send long SPARQL queries with POST.")
+
+
 def register(app: Flask) -> None:
-    """Install the CORS and compression hooks on ``app``."""
+    """Install the target-length check and the CORS and compression hooks on ``app``."""
+    app.before_request(_check_target)
 
     @app.after_request
     def _after(response: Response) -> Response:

@@ -243,9 +243,8 @@ def test_municipalities_by_kreis(client: FlaskClient) -> None:
 
 @pytest.fixture
 def paged_client(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> FlaskClient:
-    paged_app: Flask = create_app(loaded_settings, loaded_backend)
+    paged_app: Flask = create_app(loaded_settings.replace(page_size=5), loaded_backend)
     paged_app.testing = True
-    paged_app.config["SMARTREGION_PAGE_SIZE"] = 5
     return paged_app.test_client()
 
 
