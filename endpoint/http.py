@@ -170,12 +170,28 @@ def _check_target() -> None:
                       "Send long SPARQL queries with POST.")
 
 
+def _absolute_references(response: Response) -> None:
+    """``Content-Location`` and ``Link`` targets as absolute URLs of the host the client
+    asked (behind a trusted proxy: its ``X-Forwarded-Proto``/``-Host``), so a header read
+    out of context, e.g. from a cache, still names the public ``https://`` address."""
+    location = response.headers.get("Content-Location")
+    link = response.headers.get("Link")
+    if not (location and location.startswith("/")) and not (link and "</" in link):
+        return
+    root = request.host_url.rstrip("/")
+    if location and location.startswith("/"):
+        response.headers["Content-Location"] = root + location
+    if link and "</" in link:
+        response.headers["Link"] = link.replace("</", f"<{root}/")
+
+
 def register(app: Flask) -> None:
-    """Install the target-length check and the CORS and compression hooks on ``app``."""
+    """Install the target-length check and the CORS, reference and compression hooks."""
     app.before_request(_check_target)
 
     @app.after_request
     def _after(response: Response) -> Response:
         _cors(response)
+        _absolute_references(response)
         _compress(response)
         return response

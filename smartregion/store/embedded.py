@@ -51,8 +51,8 @@ class EmbeddedBackend:
         query_pool(self)
 
     def readiness(self) -> Readiness:
-        """Ready when a version is published, opens, and an executor of this process is idle
-        or busy (started)."""
+        """Ready when a version is published, opens, and executors of this process are up
+        (idle or busy: a node under load stays ready)."""
         from smartregion.store.client_query import started_pool
 
         version = self.cached_version()
@@ -65,9 +65,9 @@ class EmbeddedBackend:
             details["store_open"] = False
             details["error"] = str(exc)
         pool = started_pool(self)
-        details["executors_ready"] = pool.ready_count() if pool else 0
-        details["executors"] = self.settings.query_executors
-        ready = bool(version and details["store_open"] and pool and pool.ready_count() > 0)
+        details["executors_up"] = pool.running_count() if pool else 0
+        details["executors_idle"] = pool.ready_count() if pool else 0
+        ready = bool(version and details["store_open"] and details["executors_up"])
         return Readiness(ready, details)
 
     # -- versions --------------------------------------------------------------------------

@@ -153,6 +153,12 @@ class QueryExecutorPool:
             self._cond.notify_all()
         self._finalizer()
 
+    def running_count(self) -> int:
+        """Executor processes that are up (idle or busy with a query)."""
+        with self._cond:
+            return sum(1 for slot in self._slots
+                       if slot.process is not None and slot.process.poll() is None)
+
     def ready_count(self) -> int:
         """Executors that are started and idle (for tests and health checks)."""
         with self._cond:

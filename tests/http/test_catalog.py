@@ -100,7 +100,7 @@ def test_catalog_negotiates_by_accept(client: FlaskClient, accept: str, expected
     assert response.status_code == 200
     assert response.mimetype == expected
     assert response.headers["Vary"].startswith("Accept")
-    assert response.headers["Content-Location"].startswith("/catalog.")
+    assert response.headers["Content-Location"].startswith("http://localhost/catalog.")
 
 
 @pytest.mark.parametrize(("path", "expected"), [
