@@ -81,6 +81,14 @@ def worker_app(settings: Settings) -> WSGIApp:
     return app
 
 
+def app_from_environment() -> WSGIApp:
+    """The worker app with the settings of the environment, for another WSGI server (e.g.
+    ``gunicorn 'endpoint.serving:app_from_environment()'``, as ``make bench`` compares)."""
+    from smartregion.settings import load_settings
+
+    return worker_app(load_settings())
+
+
 def _prepare_metrics_dir(settings: Settings) -> None:
     """An empty directory for the workers' Prometheus files (multiprocess mode), named in the
     environment before any worker (or ``prometheus_client``) starts."""
