@@ -20,6 +20,9 @@ from collections.abc import Iterable, Iterator
 
 from flask import Flask, Request, Response, current_app, request
 
+from endpoint.errors import Problem
+from endpoint.observability import ROUTE_KEY, UNMATCHED
+
 try:  # optional: br is offered only when the brotli package is installed
     import brotli  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - depends on the installation
@@ -156,14 +159,11 @@ def _check_target() -> None:
     """414 for a request target longer than ``max_url_bytes`` (granian answers 431 only
     when the whole header block is over ``max_header_bytes``); notes the URL rule for the
     metrics."""
-    from endpoint import settings_of
-    from endpoint.errors import Problem
-    from endpoint.observability import ROUTE_KEY, UNMATCHED
-
+    environ = request.environ
     rule = request.url_rule
-    request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
-    limit = settings_of(current_app).max_url_bytes
-    size = len(request.environ.get("PATH_INFO", "")) + len(request.query_string) + 1
+    environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
+    limit = current_app.config["SMARTREGION_SETTINGS"].max_url_bytes
+    size = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) + 1
     if size > limit:
         raise Problem(414, "URI Too Long",
                       f"The request target has {size} bytes; at most {limit} are accepted. "

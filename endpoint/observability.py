@@ -13,20 +13,19 @@ Metrics (``prometheus_client``; under ``smartregion serve`` in multiprocess mode
 - ``smartregion_served_version{version}``: 1 for the store version a live worker serves.
 
 Access log: one JSON object per request (time, client, method, path, status, bytes, seconds,
-route, user agent, referrer) on the logger ``smartregion.access``, written where the
-``access_log`` setting says.
+route, user agent, referrer), written where the ``access_log`` setting says.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -59,7 +58,51 @@ SERVED_VERSION = Gauge("smartregion_served_version",
                        multiprocess_mode="livemax")
 _served: dict[str, str] = {}
 
-access_log = logging.getLogger("smartregion.access")
+_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+class AccessLog:
+    """Where access-log lines go: one JSON object per line, written whole under a lock
+    (cheaper per request than the logging module, and never interleaved)."""
+
+    def __init__(self) -> None:
+        self._stream: TextIO | None = None
+        self._owned = False
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether lines are written at all."""
+        return self._stream is not None
+
+    def open(self, target: str) -> None:
+        """Write to ``target``: ``-`` standard output, a file path, or ``""`` (nowhere)."""
+        self.close()
+        if target == "-":
+            self._stream, self._owned = sys.stdout, False
+        elif target:
+            self._stream = open(target, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+            self._owned = True
+
+    def write(self, entry: dict[str, Any]) -> None:
+        """Write one entry as a line of JSON."""
+        stream = self._stream
+        if stream is None:
+            return
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self._lock:
+            stream.write(line)
+            stream.flush()
+
+    def close(self) -> None:
+        """Stop writing (closing a file this log opened)."""
+        with self._lock:
+            if self._owned and self._stream is not None:
+                self._stream.close()
+            self._stream, self._owned = None, False
+
+
+access_log = AccessLog()
 
 
 def note_version(version_id: str | None) -> None:
@@ -91,19 +134,7 @@ def worker_exit() -> None:
 
 def configure_access_log(target: str) -> None:
     """Send the access log to ``target``: ``-`` standard output, a path, or ``""`` (none)."""
-    for old in list(access_log.handlers):
-        access_log.removeHandler(old)
-        old.close()
-    access_log.propagate = False
-    if not target:
-        access_log.disabled = True
-        return
-    access_log.disabled = False
-    handler: logging.Handler = (logging.StreamHandler(sys.stdout) if target == "-"
-                                else logging.FileHandler(target, encoding="utf-8"))
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access_log.addHandler(handler)
-    access_log.setLevel(logging.INFO)
+    access_log.open(target)
 
 
 class Observed:
@@ -158,12 +189,17 @@ def _record(environ: WSGIEnvironment, status: str, started: float, sent: int) ->
     seconds = time.perf_counter() - started
     route = environ.get(ROUTE_KEY, UNMATCHED)
     method = environ.get("REQUEST_METHOD", "")
-    REQUESTS.labels(route, method, status).inc()
-    DURATION.labels(route).observe(seconds)
-    if access_log.disabled or not access_log.handlers:
+    key = (route, method, status)
+    children = _children.get(key)
+    if children is None:  # labels() costs more than the increment: keep the children
+        children = _children[key] = (REQUESTS.labels(route, method, status),
+                                     DURATION.labels(route))
+    children[0].inc()
+    children[1].observe(seconds)
+    if not access_log.enabled:
         return
     query = environ.get("QUERY_STRING", "")
-    access_log.info(json.dumps({
+    access_log.write({
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "client": environ.get("REMOTE_ADDR", "-"),
         "method": method,
@@ -174,4 +210,4 @@ def _record(environ: WSGIEnvironment, status: str, started: float, sent: int) ->
         "route": route,
         "user_agent": environ.get("HTTP_USER_AGENT", ""),
         "referrer": environ.get("HTTP_REFERER", ""),
-    }, ensure_ascii=False))
+    })
