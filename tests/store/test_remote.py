@@ -285,3 +285,29 @@ def test_readers_never_see_a_half_published_graph(server: OxigraphServer, tmp_pa
     assert seen <= {50, 400} and seen
     writer.close()
     reader.close()
+
+
+@pytest.mark.remote
+def test_large_answers_stream_from_the_spool_through_the_view(
+        server: OxigraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer over the spool's memory part is streamed from its file, never joined."""
+    from smartregion.store import remote_results
+
+    monkeypatch.setattr(remote_results, "SPOOL_MEMORY", 1024)
+    settings = server.settings(tmp_path)
+    backend = RemoteBackend(settings)
+    backend.publish(Publication(graphs={ALPHA: numbered_graph(200)}))
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    result = backend.query(query, results_format=JSON, graph_format=NTRIPLES)
+    assert not result.in_memory and result.length is not None and result.length > 1024
+    data = b"".join(result.body)
+    assert len(data) == result.length
+    result.close()
+    app = create_app(settings, backend)
+    response = app.test_client().get("/sparql", query_string={"query": query},
+                                     headers={"Accept": JSON.media_type,
+                                              "Accept-Encoding": "identity"})
+    assert response.status_code == 200 and response.is_streamed
+    assert response.get_data() == data
+    response.close()
+    backend.close()
