@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup serve test test-fast lint bench browser ui ckan-venv clean
+.PHONY: setup serve test test-fast lint bench browser nginx ui ckan-venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ browser:
 	  else echo "chromium missing: run 'sudo apt-get install chromium'"; exit 1; fi; \
 	fi
 
+# Debian's nginx with the brotli filter for the reverse-proxy test (tests/e2e/test_reverse_proxy.py
+# runs deploy/nginx/smartregion.conf with it, as the README ships it).
+NGINX ?= /usr/sbin/nginx
+NGINX_BROTLI ?= /usr/lib/nginx/modules/ngx_http_brotli_filter_module.so
+nginx:
+	@if [ ! -x $(NGINX) ] || [ ! -f $(NGINX_BROTLI) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-brotli-filter >/dev/null; \
+	  else echo "nginx missing: run 'sudo apt-get install nginx libnginx-mod-http-brotli-filter'"; exit 1; fi; \
+	fi
+
 # ckanext-dcat's RDF parser for the CKAN harvest test, in its own venv under var/ (CKAN's
 # pins clash with ours). Installs from PyPI once; if it cannot, the test skips and says why.
 ckan-venv: setup
@@ -40,7 +50,7 @@ serve: setup
 	$(BIN)/smartregion load
 	$(BIN)/smartregion serve
 
-test: setup browser ckan-venv
+test: setup browser nginx ckan-venv lint
 	$(BIN)/pytest
 
 test-fast: setup
@@ -49,6 +59,7 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	@for script in bench/bench_*.py; do name=$$(basename $$script .py); echo "== $$name"; $(BIN)/python -m bench.$$name || exit 1; done

@@ -5,7 +5,7 @@ against that server directly, in the same run; prints queries/s, latencies and t
 
 What runs: a deterministic dataset shaped like ours (districts, municipalities, projects with
 fields of action, bilingual titles) is published through :class:`RemoteBackend` into a fresh
-``oxigraph serve --union-default-graph`` process; ``smartregion serve`` (gunicorn) is started
+``oxigraph serve --union-default-graph`` process; ``smartregion serve`` (granian) is started
 with ``SMARTREGION_STORE=remote`` on it. The same requests (SPARQL 1.1 Protocol GET, same
 Accept) go to the platform's ``/sparql`` and to the server's ``/query``. Every request of the
 mix is distinct (a varying IRI, offset or limit), so the platform's result cache (keyed by
@@ -210,7 +210,9 @@ def main() -> None:
                     "SMARTREGION_QUERY_URL": f"{store}/query",
                     "SMARTREGION_UPDATE_URL": f"{store}/update",
                     "SMARTREGION_GSP_URL": f"{store}/store",
-                    "SMARTREGION_DATA_DIR": str(work / "platform")})
+                    "SMARTREGION_DATA_DIR": str(work / "platform"),
+                    "SMARTREGION_METRICS_DIR": str(work / "metrics"),
+                    "SMARTREGION_ACCESS_LOG": str(work / "access.log")})
         settings = load_settings(environ=env)
 
         started = time.perf_counter()
@@ -232,7 +234,7 @@ def main() -> None:
              "--workers", str(args.workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         platform = f"http://127.0.0.1:{web_port}"
-        wait_until(f"{platform}/healthz", processes[-1], "smartregion serve")
+        wait_until(f"{platform}/readyz", processes[-1], "smartregion serve")
 
         mix = query_mix(projects)
         kinds = list(mix)

@@ -1,25 +1,29 @@
-"""SPARQL endpoint throughput: our ``smartregion serve`` vs pyoxigraph in-process vs Rust
-``oxigraph serve-read-only``, on the same data, in the same run (``make bench``; not a test).
+"""SPARQL endpoint throughput: our ``smartregion serve`` vs Rust ``oxigraph serve-read-only``
+(and pyoxigraph in-process), on the same data, in the same run (``make bench``; not a test).
 
     .venv/bin/python -m bench.bench_sparql [--sizes 100000,1000000] [--seconds 3]
+        [--clients 4] [--methods GET,POST] [--servers granian,gunicorn]
 
-For each dataset size (bench/dataset.py, shaped like ours) and each scenario, 1 and 4
-concurrent clients (bench/http_load.py) send queries for ``--seconds``; the script prints
-queries/s and p50/p95/p99 latency per target, the ratio ours/Rust, and checks the targets
-of issue 3. Scenarios:
+For each dataset size (bench/dataset.py, shaped like ours), each scenario and each method
+(GET ``?query=``, POST of a form as YASGUI sends it), ``--clients`` concurrent clients
+(bench/http_load.py) send queries for ``--seconds``; the script prints queries/s and
+p50/p95/p99 latency per target, the ratio ours/Rust, and the goals of issue 12. Scenarios:
 
 * ``mix``: distinct queries of every kind: resource lookup, listings by field of action
   and by Kreis (ORDER BY/LIMIT), text filter, aggregate per Kreis, multi-hop join (project →
   funding → programme/funder), catalogue page. Each text is unique (a ``# n`` comment), so
   no cache can answer it.
+* ``mix-repeated``: the same kinds, 14 texts cycled (sent to every worker before the run):
+  what a result cache answers.
 * ``lookup``: distinct lookups by IRI (all statements of a project) and by key (AGS).
 * ``trivial``: ``ASK {}`` repeated: the HTTP floor (ours answers it from the result cache).
 * ``trivial-uncached``: distinct ``ASK {}`` texts: the floor with a query run each time
   (in-process: ``ASK {}`` is provably cheap).
 * ``listing-uncached`` / ``listing-cached``: one Kreis listing, distinct vs repeated.
 
-Our server runs as shipped (gunicorn managing 2 asyncio workers with the SPARQL fast lane,
-2 executors + 1 reserve each, access log on);
+Our server runs as shipped (``smartregion serve``: granian, 2 WSGI workers with 8 blocking
+threads, 2 executors + 1 reserve each, JSON access log to a file); ``--servers`` adds the
+same app under gunicorn's ``gthread`` worker (if gunicorn is installed) for comparison.
 Rust runs without a deadline (its ``--timeout-s`` starts a thread per query that waits out
 the timeout, which exhausts threads at these rates in 0.5.13), which favours it; in-process
 uses threads on one ``Store.read_only``. Figures are this machine's, from one run: compare
@@ -44,7 +48,14 @@ import pyoxigraph as ox
 import requests
 
 from bench.dataset import BASE, DatasetInfo, build
-from bench.http_load import Measurement, get_request, run_http, run_threads
+from bench.http_load import (
+    Measurement,
+    get_request,
+    post_request,
+    run_http,
+    run_threads,
+    warm,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,6 +130,7 @@ def scenarios(info: DatasetInfo) -> dict[str, list[str]]:
     listing = _listing(info.districts[3])
     return {
         "mix": unique(_mix(info, 7000)),
+        "mix-repeated": _mix(info, 14),
         # More distinct texts than 4 clients send in a run at 30,000 q/s, so none repeats.
         "lookup": unique(_lookups(info, DISTINCT)),
         "trivial": ["ASK {}"],
@@ -150,16 +162,23 @@ def wait_for(url: str, process: subprocess.Popen[bytes], what: str) -> None:
     raise SystemExit(f"{what} did not start")
 
 
-def start_ours(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``smartregion serve`` as shipped, on the dataset directory."""
+def start_ours(data_dir: Path, port: int, log: Path, server: str = "granian"
+               ) -> subprocess.Popen[bytes]:
+    """``smartregion serve`` as shipped (granian), or the same app under gunicorn gthread."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     environment.update({"SMARTREGION_DATA_DIR": str(data_dir), "SMARTREGION_WORKERS": "2",
-                        "SMARTREGION_QUERY_EXECUTORS": "2"})
+                        "SMARTREGION_QUERY_EXECUTORS": "2", "SMARTREGION_PORT": str(port),
+                        "SMARTREGION_ACCESS_LOG": str(log.with_suffix(".access.log")),
+                        "SMARTREGION_METRICS_DIR": str(log.with_suffix(".metrics"))})
+    command = [sys.executable, "-m", "smartregion", "serve"]
+    if server == "gunicorn":
+        command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+                   "--workers", "2", "--threads", "8", "--bind", f"127.0.0.1:{port}",
+                   "endpoint.serving:app_from_environment()"]
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smartregion", "serve", "--port", str(port)], cwd=ROOT,
-            env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for(f"http://127.0.0.1:{port}/healthz", process, "smartregion serve")
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for(f"http://127.0.0.1:{port}/readyz", process, f"smartregion ({server})")
     return process
 
 
@@ -185,8 +204,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def measure_size(triples: int, seconds: float, work: Path,
-                 only: set[str] | None = None) -> list[dict[str, object]]:
+def measure_size(triples: int, seconds: float, work: Path, only: set[str] | None,
+                 options: argparse.Namespace) -> list[dict[str, object]]:
     """All scenarios on one dataset size; returns result rows."""
     started = time.monotonic()
     info = build(work / f"data-{triples}", triples)
@@ -194,76 +213,95 @@ def measure_size(triples: int, seconds: float, work: Path,
     store_path = data_dir / os.readlink(data_dir / "current")
     print(f"\n## {info.triples:,} triples, {info.projects:,} projects "
           f"(dataset ready in {time.monotonic() - started:.0f} s)")
-    ours_port, rust_port = free_port(), free_port()
-    ours = start_ours(data_dir, ours_port, work / "ours.log")
-    rust = start_rust(store_path, rust_port, work / "rust.log")
+    ports = {name: free_port() for name in (*options.servers, "rust")}
+    processes = {name: start_ours(data_dir, ports[name], work / f"ours-{name}.log", name)
+                 for name in options.servers}
+    processes["rust"] = start_rust(store_path, ports["rust"], work / "rust.log")
     store = ox.Store.read_only(str(store_path))
 
     def in_process(query: str) -> object:
         return store.query(query, use_default_graph_as_union=True).serialize(
             format=ox.QueryResultsFormat.JSON)
 
+    builders = {"GET": get_request, "POST": post_request}
     rows: list[dict[str, object]] = []
     try:
         for name, queries in scenarios(info).items():
             if only and name not in only:
                 continue
-            ours_requests = [get_request("127.0.0.1", ours_port, "/sparql", q, JSON)
-                             for q in queries]
-            rust_requests = [get_request("127.0.0.1", rust_port, "/query", q, JSON)
-                             for q in queries]
-            run_http("127.0.0.1", ours_port, ours_requests[:8], 4, 0.5)  # warm both workers
-            for clients in (1, 4):
-                results: dict[str, Measurement] = {
-                    "ours": run_http("127.0.0.1", ours_port, ours_requests, clients, seconds),
-                    "rust": run_http("127.0.0.1", rust_port, rust_requests, clients, seconds),
-                    "in-process": run_threads(in_process, queries, clients, seconds),
-                }
-                for target, measurement in results.items():
-                    row = {"triples": triples, "scenario": name, "clients": clients,
-                           "target": target, **measurement.summary()}
-                    rows.append(row)
-                    print(f"{name:<17}{clients:>3}  {target:<11}{row['qps']:>9.1f} q/s  "
-                          f"p50 {row['p50']:>8.2f}  p95 {row['p95']:>8.2f}  "
-                          f"p99 {row['p99']:>8.2f} ms  errors {row['errors']}")
-                if len(queries) > 1 and results["ours"].requests > len(queries):
-                    print(f"{'':<22}WARNING: {results['ours'].requests:,} requests but only "
-                          f"{len(queries):,} distinct texts: repeats were cache hits")
-                ratio = results["ours"].rate / results["rust"].rate if results["rust"].rate else 0
-                print(f"{'':<22}ours/rust = {ratio:.2f}")
+            for method in options.methods:
+                make = builders[method]
+                prepared = {target: [make("127.0.0.1", port, "/query" if target == "rust"
+                                          else "/sparql", q, JSON) for q in queries]
+                            for target, port in ports.items()}
+                for target in ports:  # warm every worker (and, for repeats, its cache)
+                    if name == "mix-repeated":
+                        warm("127.0.0.1", ports[target], prepared[target])
+                    run_http("127.0.0.1", ports[target], prepared[target][:8], 4, 0.5)
+                for clients in options.clients:
+                    results: dict[str, Measurement] = {
+                        target: run_http("127.0.0.1", ports[target], prepared[target],
+                                         clients, seconds)
+                        for target in ports}
+                    if method == "GET" and name in ("lookup", "mix"):
+                        results["in-process"] = run_threads(in_process, queries, clients,
+                                                            seconds)
+                    for target, measurement in results.items():
+                        row = {"triples": triples, "scenario": name, "method": method,
+                               "clients": clients, "target": target, **measurement.summary()}
+                        rows.append(row)
+                        print(f"{name:<17}{method:<5}{clients:>3}  {target:<11}"
+                              f"{row['qps']:>9.1f} q/s  p50 {row['p50']:>8.2f}  "
+                              f"p95 {row['p95']:>8.2f}  p99 {row['p99']:>8.2f} ms  "
+                              f"errors {row['errors']}")
+                    first = results[options.servers[0]]
+                    if name != "mix-repeated" and len(queries) > 1 and \
+                            first.requests > len(queries):
+                        print(f"{'':<27}WARNING: {first.requests:,} requests but only "
+                              f"{len(queries):,} distinct texts: repeats were cache hits")
+                    for target in options.servers:
+                        ratio = results[target].rate / max(results["rust"].rate, 1e-9)
+                        print(f"{'':<27}{target}/rust = {ratio:.2f}")
     finally:
-        stop(ours)
-        stop(rust)
+        for process in processes.values():
+            stop(process)
     return rows
 
 
 def rate(rows: list[dict[str, object]], triples: int, scenario: str, clients: int,
-         target: str) -> float:
+         target: str, method: str = "GET") -> float:
     """q/s of one row."""
     for row in rows:
-        if (row["triples"], row["scenario"], row["clients"], row["target"]) == (
-                triples, scenario, clients, target):
+        if (row["triples"], row["scenario"], row["clients"], row["target"],
+                row["method"]) == (triples, scenario, clients, target, method):
             return float(row["qps"])  # type: ignore[arg-type]
     return 0.0
 
 
-def check_targets(rows: list[dict[str, object]], sizes: list[int]) -> None:
-    """Print issue 3's targets with the measured figures (no pass/fail exit: a benchmark)."""
+def check_targets(rows: list[dict[str, object]], sizes: list[int], clients: int,
+                  servers: list[str]) -> None:
+    """Print issue 12's goals with the measured figures (no pass/fail exit: a benchmark)."""
     largest = max(sizes)
-    print("\n## Targets (4 clients)")
-    for triples in sizes:
-        mix = rate(rows, triples, "mix", 4, "ours") / max(rate(rows, triples, "mix", 4, "rust"),
-                                                          1e-9)
-        print(f"{triples:>9,}  mix ours/rust {mix:.2f} (target >= 0.90)")
-    lookup = rate(rows, largest, "lookup", 4, "ours") / max(
-        rate(rows, largest, "lookup", 4, "rust"), 1e-9)
-    print(f"{largest:>9,}  lookups ours/rust {lookup:.2f} (target >= 0.80)")
-    for triples in sizes:
-        trivial = rate(rows, triples, "trivial", 4, "ours")
-        cached = rate(rows, triples, "listing-cached", 4, "ours")
-        uncached = rate(rows, triples, "listing-uncached", 4, "ours")
-        print(f"{triples:>9,}  trivial {trivial:,.0f} q/s (target >= 3,000); cache "
-              f"{cached / max(uncached, 1e-9):,.1f}x uncached (target >= 5x)")
+    print(f"\n## Goals ({clients} clients; ratio = ours / Rust in the same run)")
+    for server in servers:
+        for triples in sizes:
+            for scenario in ("mix", "mix-repeated", "lookup", "trivial"):
+                figures = []
+                for method in ("GET", "POST"):
+                    ours = rate(rows, triples, scenario, clients, server, method)
+                    rust = rate(rows, triples, scenario, clients, "rust", method)
+                    if ours:
+                        figures.append(f"{method} {ours:,.0f} q/s = {ours / max(rust, 1e-9):.2f}x")
+                get = rate(rows, triples, scenario, clients, server, "GET")
+                post = rate(rows, triples, scenario, clients, server, "POST")
+                balance = f"; POST/GET {post / get:.2f} (goal >= 0.90)" if get and post else ""
+                print(f"{server:<9}{triples:>10,}  {scenario:<13}{', '.join(figures)}{balance}")
+        repeated = rate(rows, largest, "mix-repeated", clients, server) / max(
+            rate(rows, largest, "mix-repeated", clients, "rust"), 1e-9)
+        lookup = rate(rows, largest, "lookup", clients, server) / max(
+            rate(rows, largest, "lookup", clients, "rust"), 1e-9)
+        print(f"{server:<9}{largest:>10,}  repeated mix {repeated:.2f}x Rust (goal >= 1.0); "
+              f"distinct lookups {lookup:.2f}x Rust (goal >= 0.38)")
 
 
 def main() -> None:
@@ -276,16 +314,23 @@ def main() -> None:
                         help="run only these scenarios (comma-separated; default: all)")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench",
                         help="where datasets (reused across runs) and logs go")
+    parser.add_argument("--clients", default="4", help="client counts, comma-separated")
+    parser.add_argument("--methods", default="GET,POST", help="GET, POST or both")
+    parser.add_argument("--servers", default="granian",
+                        help="granian (as shipped) and/or gunicorn (gthread, if installed)")
     arguments = parser.parse_args()
+    arguments.clients = [int(c) for c in arguments.clients.split(",")]
+    arguments.methods = [m.strip().upper() for m in arguments.methods.split(",")]
+    arguments.servers = [s.strip() for s in arguments.servers.split(",")]
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     sizes = [int(s) for s in arguments.sizes.split(",")]
     arguments.work.mkdir(parents=True, exist_ok=True)
     print(f"bench_sparql: {os.cpu_count()} cores, {arguments.seconds:g} s per run")
-    print(f"{'scenario':<17}{'cl':>3}  {'target':<11}{'rate':>13}")
+    print(f"{'scenario':<17}{'verb':<5}{'cl':>3}  {'target':<11}{'rate':>13}")
     only = {s for s in arguments.scenarios.split(",") if s} or None
     rows = [row for size in sizes
-            for row in measure_size(size, arguments.seconds, arguments.work, only)]
-    check_targets(rows, sizes)
+            for row in measure_size(size, arguments.seconds, arguments.work, only, arguments)]
+    check_targets(rows, sizes, max(arguments.clients), arguments.servers)
     results = ROOT / "bench-results"
     results.mkdir(exist_ok=True)
     (results / "bench_sparql.json").write_text(json.dumps(rows, indent=1))

@@ -51,6 +51,14 @@ def get_request(host: str, port: int, path: str, query: str, accept: str) -> byt
             f"Accept: {accept}\r\nAccept-Encoding: identity\r\n\r\n").encode()
 
 
+def post_request(host: str, port: int, path: str, query: str, accept: str) -> bytes:
+    """A prepared ``POST path`` of an HTML form (``query=…``), as YASGUI sends it."""
+    body = f"query={quote(query, safe='')}".encode()
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: {accept}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\nAccept-Encoding: identity\r\n\r\n").encode() + body
+
+
 def _read_response(sock: socket.socket, buffer: bytearray) -> int:
     while b"\r\n\r\n" not in buffer:
         chunk = sock.recv(262144)
@@ -150,6 +158,19 @@ def run_http(host: str, port: int, requests: Sequence[bytes], clients: int,
     latencies = [x for lat, _ in collected for x in lat]
     return Measurement(len(latencies) + sum(e for _, e in collected),
                        sum(e for _, e in collected), elapsed, latencies)
+
+
+def warm(host: str, port: int, requests: Sequence[bytes], passes: int = 4) -> None:
+    """Send every request ``passes`` times, each on a new connection, so that every worker
+    of a multi-process server likely saw it (and cached its answer) before a measurement."""
+    for _ in range(passes):
+        for request in requests:
+            sock = _connect(host, port)
+            if sock is None:
+                continue
+            with sock:
+                sock.sendall(request)
+                _read_response(sock, bytearray())
 
 
 def run_threads(action: Callable[[str], object], queries: Sequence[str], clients: int,

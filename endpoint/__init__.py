@@ -31,12 +31,17 @@ def create_app(settings: Settings | None = None, backend: StoreBackend | None = 
     app.extensions["smartregion.backend"] = backend or open_backend(settings)
 
     from endpoint import errors, http
+    from endpoint.observability import Observed
+    from endpoint.proxy import TrustedProxies
 
     errors.register(app)
-    http.register(app)  # CORS for any origin, gzip/br compression
+    http.register(app)  # URL length, CORS for any origin, gzip/br compression
     for module_name in BLUEPRINTS:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp)
+    # Outermost first: forwarded headers resolved (trusted proxies only), then every request
+    # counted, timed and logged with the client address the app sees.
+    app.wsgi_app = TrustedProxies(Observed(app.wsgi_app), settings.trusted_proxies)  # type: ignore[method-assign]
     return app
 
 

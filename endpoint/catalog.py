@@ -7,9 +7,9 @@
 - ``/dump/{name}.{ttl,nt.gz,jsonld,nq.gz}`` the dumps, streamed from disk with ``ETag``
   (their SHA-256), ``Last-Modified``, ranges and ``304``.
 
-Everything is derived from one store version at a time: a description built while the served
-version changed is built again from the new one, so the figures, sizes and checksums a
-harvester reads always belong to the data it downloads.
+The datasets, dumps and VoID figures are derived once per version by
+:mod:`smartregion.derived` (the writer prepares them right after a publish); this blueprint
+renders and serves them, one store version at a time.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -28,86 +27,54 @@ from flask.typing import ResponseReturnValue
 from endpoint import backend_of, settings_of
 from endpoint.caching import make_conditional
 from endpoint.catalog_output import OFFERS, page_context, serialize_graph
-from endpoint.datasets import (
+from endpoint.dcat import Paging, catalog_graph, page_url_builder
+from endpoint.errors import Problem
+from endpoint.i18n import current_language
+from endpoint.listings import page_number
+from endpoint.negotiation import HTML, NotAcceptable, Offer, negotiate
+from endpoint.negotiation import variant_headers as base_variant_headers
+from endpoint.void import void_graph
+from smartregion.derived.datasets import (
     KNOWLEDGE_GRAPH,
-    Entry,
     filter_modified_since,
-    published_sources,
-    resolve_entries,
 )
-from endpoint.dcat import PAGE_SIZE, Paging, catalog_graph, page_url_builder
-from endpoint.dumps import (
-    ATTEMPTS,
+from smartregion.derived.dumps import (
     DUMP_FORMATS,
     DumpFile,
     DumpFormat,
-    DumpStore,
-    VersionChanged,
 )
-from endpoint.errors import Problem
-from endpoint.i18n import current_language
-from endpoint.negotiation import HTML, NotAcceptable, Offer, negotiate
-from endpoint.negotiation import variant_headers as base_variant_headers
-from endpoint.void import compute_statistics, void_graph
+from smartregion.derived.views import DerivedViews, Republished, Snapshot
 from smartregion.settings import Settings
 from smartregion.store.backend import StoreBackend
 from smartregion.store.publication import StoreVersion
 
 bp = Blueprint("catalog", __name__)
-PAGE_SIZE_KEY = "SMARTREGION_CATALOG_PAGE_SIZE"  # app.config override (tests use small pages)
 BODY_CACHE_SIZE = 64  # rendered documents kept per process (pages × formats × languages)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The catalogue datasets of one served store version."""
-
-    version: StoreVersion | None
-    entries: list[Entry]
-
-    def entry(self, name: str) -> Entry | None:
-        """The dataset called ``name``, if it is in the catalogue."""
-        return next((e for e in self.entries if e.name == name), None)
-
-
 class CatalogService:
-    """What the blueprint derives from the store, cached per store version."""
+    """The catalogue's derived views (:class:`~smartregion.derived.views.DerivedViews`) plus
+    the documents rendered from them, kept per version in this process."""
 
     def __init__(self, settings: Settings, backend: StoreBackend) -> None:
-        self.settings = settings
-        self.backend = backend
-        self.dumps = DumpStore(settings, backend)
+        self.views = DerivedViews(settings, backend)
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._statistics: tuple[str, dict[str, Any]] | None = None
         self._bodies: OrderedDict[tuple[str, ...], bytes | str] = OrderedDict()
 
     def snapshot(self) -> Snapshot:
-        """The served version's datasets (read again when the version changed)."""
-        for _attempt in range(ATTEMPTS):
-            version = self.backend.version()
-            with self._lock:
-                cached = self._snapshot
-            if cached is not None and _same(cached.version, version):
-                return cached
-            sources = published_sources(self.backend, self.settings) if version else []
-            if not _same(self.backend.version(), version):
-                continue  # a publish happened while the records were read
-            snapshot = Snapshot(version, resolve_entries(self.settings, sources))
-            with self._lock:
-                self._snapshot = snapshot
-            return snapshot
-        raise _busy()
+        """The served version's datasets (503 when it keeps changing)."""
+        try:
+            return self.views.snapshot()
+        except Republished as exc:
+            raise _busy() from exc
 
     def consistent(self, work: Callable[[Snapshot], T]) -> T:
         """``work`` on the served version, repeated if a publish switched it meanwhile."""
-        for _attempt in range(ATTEMPTS):
-            try:
-                return work(self.snapshot())
-            except VersionChanged:
-                continue
-        raise _busy()
+        try:
+            return self.views.consistent(work)
+        except Republished as exc:
+            raise _busy() from exc
 
     def body(
         self, key: tuple[str, ...], make: Callable[[], tuple[Snapshot, bytes | str]]
@@ -128,39 +95,11 @@ class CatalogService:
 
     def dump(self, snapshot: Snapshot, name: str, fmt: DumpFormat) -> DumpFile:
         """The dump file of a dataset in the snapshot's version."""
-        if snapshot.version is None:
-            raise VersionChanged("the store is empty")
-        datasets = {entry.name: entry.graphs for entry in snapshot.entries}
-        return self.dumps.get(snapshot.version, datasets, name, fmt)
+        return self.views.dump(snapshot, name, fmt)
 
     def statistics(self, snapshot: Snapshot) -> dict[str, Any]:
-        """The VoID figures of the snapshot's version (counted once per version)."""
-        version = snapshot.version
-        if version is None:
-            return {}
-        with self._lock:
-            if self._statistics is not None and self._statistics[0] == version.id:
-                return self._statistics[1]
-        stats = self.dumps.derived(
-            version, "void-statistics", lambda: compute_statistics(self.backend, self.settings))
-        with self._lock:
-            self._statistics = (version.id, stats)
-        return stats
-
-
-def prepare(settings: Settings, backend: StoreBackend) -> StoreVersion | None:
-    """Write the served version's dumps and count its VoID figures now (e.g. right after a
-    publish, or when the server starts), so that no harvester waits for them."""
-    derived = CatalogService(settings, backend)
-
-    def work(snapshot: Snapshot) -> StoreVersion | None:
-        for entry in snapshot.entries:
-            for fmt in DUMP_FORMATS:
-                derived.dump(snapshot, entry.name, fmt)
-        derived.statistics(snapshot)
-        return snapshot.version
-
-    return derived.consistent(work)
+        """The VoID figures of the snapshot's version (recorded by the writer)."""
+        return self.views.statistics(snapshot)
 
 
 def service() -> CatalogService:
@@ -181,7 +120,7 @@ def catalog(ext: str | None = None) -> ResponseReturnValue:
     chosen = _negotiate(ext)
     page = _page_number()
     since = _modified_since()
-    per_page = int(current_app.config.get(PAGE_SIZE_KEY, PAGE_SIZE))
+    per_page = settings_of(current_app).catalog_page_size
     params = {"modified_since": request.args["modified_since"]} if since else {}
     path = f"/catalog.{ext}" if ext else "/catalog"
     settings = settings_of(current_app)
@@ -316,10 +255,7 @@ def _split_extension(file: str) -> tuple[str, str | None]:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise Problem(400, "Bad Request", f"page must be a positive integer, not {raw!r}")
-    return int(raw)
+    return page_number(request.args.get("page"))
 
 
 def _modified_since() -> datetime | None:
@@ -365,10 +301,6 @@ def _version_id(snapshot: Snapshot) -> str:
 def _body_key(chosen: Offer) -> tuple[str, ...]:
     """What a rendered document depends on besides the version: URL, format, language."""
     return (request.full_path, chosen.media_type, current_language() if chosen == HTML else "")
-
-
-def _same(a: StoreVersion | None, b: StoreVersion | None) -> bool:
-    return (a.id if a else None) == (b.id if b else None)
 
 
 def _busy() -> Problem:

@@ -17,18 +17,18 @@ from flask import current_app
 from rdflib import Graph, Literal, URIRef
 
 from endpoint import settings_of
-from endpoint.datasets import Entry, metadata_for
-from endpoint.dumps import DUMP_FORMATS, DumpFile, DumpFormat
 from endpoint.i18n import current_language, localized, translate
 from endpoint.negotiation import HTML, TRIPLE_OFFERS, Offer
 from endpoint.rdf_output import stable_triples, used_prefixes
+from smartregion.derived.datasets import Entry, metadata_for
+from smartregion.derived.dumps import DUMP_FORMATS, DumpFile, DumpFormat
 from smartregion.formats import graph_format
 from smartregion.namespaces import DCAT, DCTERMS
 from smartregion.store.terms import to_triple
 
 if TYPE_CHECKING:
-    from endpoint.catalog import Snapshot
     from endpoint.dcat import Paging
+    from smartregion.derived.views import Snapshot
 
 OFFERS: tuple[Offer, ...] = (*TRIPLE_OFFERS, HTML)  # Turtle first: what */* gets
 FORMAT_LABELS = {"turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",

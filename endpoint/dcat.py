@@ -1,4 +1,4 @@
-"""The DCAT-AP.de catalogue graph: the datasets of :mod:`endpoint.datasets` as DCAT.
+"""The DCAT-AP.de catalogue graph: the datasets of :mod:`smartregion.derived.datasets` as DCAT.
 
 Each dataset gets four dump distributions (``dcat:byteSize`` and ``spdx:checksum`` of the
 served version's files) and one SPARQL distribution; a ``dcat:DataService`` describes
@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from endpoint.datasets import Entry, dump_url, metadata_for, moment
-from endpoint.dumps import DUMP_FORMATS, GZIP_IRI, DumpFile, DumpFormat
+from smartregion.derived.datasets import Entry, dump_url, metadata_for, moment
+from smartregion.derived.dumps import DUMP_FORMATS, GZIP_IRI, DumpFile, DumpFormat
 from smartregion.namespaces import DCAT, DCATDE, DCTERMS, FOAF, HYDRA, RDF, SKOS, SPDX, XSD
 from smartregion.settings import Settings
 

@@ -18,7 +18,10 @@ import gzip
 import zlib
 from collections.abc import Iterable, Iterator
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
+
+from endpoint.errors import Problem
+from endpoint.observability import ROUTE_KEY, UNMATCHED
 
 try:  # optional: br is offered only when the brotli package is installed
     import brotli  # type: ignore[import-untyped]
@@ -152,11 +155,43 @@ def _cors(response: Response) -> None:
         response.headers["Access-Control-Max-Age"] = "86400"
 
 
+def _check_target() -> None:
+    """414 for a request target longer than ``max_url_bytes`` (granian answers 431 only
+    when the whole header block is over ``max_header_bytes``); notes the URL rule for the
+    metrics."""
+    environ = request.environ
+    rule = request.url_rule
+    environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
+    limit = current_app.config["SMARTREGION_SETTINGS"].max_url_bytes
+    size = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", "")) + 1
+    if size > limit:
+        raise Problem(414, "URI Too Long",
+                      f"The request target has {size} bytes; at most {limit} are accepted. "
+                      "Send long SPARQL queries with POST.")
+
+
+def _absolute_references(response: Response) -> None:
+    """``Content-Location`` and ``Link`` targets as absolute URLs of the host the client
+    asked (behind a trusted proxy: its ``X-Forwarded-Proto``/``-Host``), so a header read
+    out of context, e.g. from a cache, still names the public ``https://`` address."""
+    location = response.headers.get("Content-Location")
+    link = response.headers.get("Link")
+    if not (location and location.startswith("/")) and not (link and "</" in link):
+        return
+    root = request.host_url.rstrip("/")
+    if location and location.startswith("/"):
+        response.headers["Content-Location"] = root + location
+    if link and "</" in link:
+        response.headers["Link"] = link.replace("</", f"<{root}/")
+
+
 def register(app: Flask) -> None:
-    """Install the CORS and compression hooks on ``app``."""
+    """Install the target-length check and the CORS, reference and compression hooks."""
+    app.before_request(_check_target)
 
     @app.after_request
     def _after(response: Response) -> Response:
         _cors(response)
+        _absolute_references(response)
         _compress(response)
         return response

@@ -22,7 +22,10 @@ from endpoint.queries import load_query, paged
 from smartregion.store.backend import Row, StoreBackend
 from smartregion.uris import KEY_PATTERN, thing_uri
 
-PAGE_SIZE = 50  # default; an app may set config["SMARTREGION_PAGE_SIZE"]
+PAGE_SIZE = 50  # the default of the page_size setting
+MAX_PAGE = 1_000_000
+"""Highest page number any paged route accepts: far past the last page of any listing, and
+small enough that ``(page - 1) * size`` stays a valid SPARQL ``OFFSET``."""
 ANY = URIRef("urn:smartregion:any")
 
 
@@ -154,6 +157,22 @@ def count(backend: StoreBackend, name: str, bindings: Mapping[str, Identifier] |
     """The ``?n`` of a counting query."""
     rows = backend.select(load_query(name), bindings)
     return int(rows[0]["n"]) if rows and "n" in rows[0] else 0
+
+
+def page_number(raw: str | None) -> int:
+    """The 1-based page a ``?page=`` value asks for; :class:`Problem` 400 unless it is a whole
+    number from 1 to :data:`MAX_PAGE` (every paged route reads its page here).
+
+    >>> page_number("3"), page_number(None)
+    (3, 1)
+    """
+    from endpoint.errors import Problem
+
+    value = "1" if raw is None else raw
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE:
+        raise Problem(400, "Bad Request",
+                      f"page must be a whole number from 1 to {MAX_PAGE:,}, not {value!r}")
+    return int(value)
 
 
 def page_rows(

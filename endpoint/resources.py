@@ -13,10 +13,11 @@ from flask.typing import ResponseReturnValue
 from rdflib import URIRef
 
 from endpoint import backend_of, settings_of
-from endpoint.describe import INVERSE_PAGE_SIZE, InverseKey, InverseNotFound, describe, thing_exists
+from endpoint.describe import InverseKey, InverseNotFound, describe, thing_exists
 from endpoint.documents import choose_offer, content_query, document_response, split_extension
 from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
+from endpoint.listings import page_number
 from endpoint.negotiation import HTML, Offer
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker, resource_page
@@ -110,11 +111,7 @@ def document(kind: str, name: str) -> ResponseReturnValue:
 def inverse_request() -> tuple[InverseKey | None, int]:
     """The inverse group and page a request asks for (`?inverse=`, `?page=`)."""
     token = request.args.get("inverse")
-    raw_page = request.args.get("page", "1")
-    try:
-        page = int(raw_page)
-    except ValueError as exc:
-        raise Problem(400, "Bad Request", f"page must be a number, not {raw_page!r}") from exc
+    page = page_number(request.args.get("page"))
     if not token:
         return None, 1
     key = InverseKey.parse(token)
@@ -124,8 +121,8 @@ def inverse_request() -> tuple[InverseKey | None, int]:
 
 
 def inverse_page_size() -> int:
-    """Links per inverse group and page (``SMARTREGION_INVERSE_PAGE_SIZE`` in the app config)."""
-    return int(current_app.config.get("SMARTREGION_INVERSE_PAGE_SIZE", INVERSE_PAGE_SIZE))
+    """Links per inverse group and page (the ``inverse_page_size`` setting)."""
+    return settings_of(current_app).inverse_page_size
 
 
 def context_url() -> str:

@@ -21,7 +21,6 @@ from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import (
     MUNICIPALITY_FILTERS,
-    PAGE_SIZE,
     PROJECT_FILTERS,
     BadFilter,
     Item,
@@ -31,6 +30,7 @@ from endpoint.listings import (
     facet_options,
     filter_widgets,
     page_href,
+    page_number,
     page_rows,
     row_label,
     thing_link,
@@ -78,14 +78,11 @@ def _linker() -> Linker:
 
 
 def _page_size() -> int:
-    return int(current_app.config.get("SMARTREGION_PAGE_SIZE", PAGE_SIZE))
+    return settings_of(current_app).page_size
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise Problem(400, "Bad Request", f"page must be a positive number, not {raw!r}")
-    return int(raw)
+    return page_number(request.args.get("page"))
 
 
 # -- home ------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ are kept per version in a :class:`~endpoint.result_cache.ResultCache`.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -22,32 +21,23 @@ from flask.typing import ResponseReturnValue
 from endpoint import backend_of, settings_of
 from endpoint.caching import entity_tag
 from endpoint.errors import Problem
-from endpoint.http import add_vary, choose_encoding, compressible, encode
+from endpoint.http import MIN_BYTES, add_vary, choose_encoding, compressible, encode
 from endpoint.i18n import current_language
 from endpoint.negotiation import GRAPH_OFFERS, RESULTS_OFFERS, NotAcceptable, negotiate
+from endpoint.observability import QUERIES_STOPPED, RESULT_CACHE, note_version
 from endpoint.result_cache import CachedResult, ResultCache
 from endpoint.service_description import serialize_description
-from endpoint.sparql_protocol import (
-    SparqlRequest,
-    choose_formats,
-    client_address,
-    parse_request,
-    prefers_html,
-)
+from endpoint.sparql_protocol import SparqlRequest, choose_formats, parse_request, prefers_html
 from smartregion.formats import graph_format
-from smartregion.store import StoreBackend
 from smartregion.store.backend import QueryLimitError, QueryResult, QuerySyntaxError, StoreError
-from smartregion.store.embedded import EmbeddedBackend
 from smartregion.store.executor import (
-    CLIENT,
     ClientOverLimit,
     ExecutorsBusy,
     QueryStopped,
-    ResultBody,
     ResultTooLarge,
 )
-from smartregion.store.limits import ServiceRefused, query_form
 from smartregion.store.publication import StoreVersion
+from smartregion.store.sparql_lexer import ServiceRefused, query_form
 
 bp = Blueprint("sparql", __name__)
 
@@ -99,11 +89,21 @@ def _configure(state: BlueprintSetupState) -> None:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> ResponseReturnValue:
-    """Answer a SPARQL query, or describe the service (UI for browsers) when there is none."""
-    settings = settings_of(current_app)
-    parsed = parse_request(request, settings)
+    """Answer a SPARQL query, or describe the service (UI for browsers) when there is none.
+
+    GET and POST (form or direct body) differ only in where the query is read from
+    (:func:`~endpoint.sparql_protocol.parse_request`); both are answered by
+    :func:`answer`."""
+    parsed = parse_request(request, settings_of(current_app))
     if parsed is None:
         return _no_query()
+    return answer(parsed)
+
+
+def answer(parsed: SparqlRequest) -> Response:
+    """The one SPARQL response path: negotiation, ``304``, the per-version result cache,
+    the backend's query (in-process when provably cheap, else an executor or the remote
+    store), headers and compression."""
     form = query_form(parsed.query)
     offers = GRAPH_OFFERS if form in ("CONSTRUCT", "DESCRIBE") else RESULTS_OFFERS
     if request.method == "GET" and not parsed.formats and prefers_html(request, offers):
@@ -111,7 +111,8 @@ def sparql() -> ResponseReturnValue:
     results_fmt, graph_fmt = choose_formats(request, form, parsed.formats)
     media_type = graph_fmt.media_type if offers is GRAPH_OFFERS else results_fmt.media_type
     backend = backend_of(current_app)
-    version = served_version(current_app, backend)
+    version = backend.cached_version()
+    note_version(version.id if version else None)
     _check_graphs(parsed, version)
     parts = (parsed.query, "\x1f".join(parsed.default_graphs), "\x1f".join(parsed.named_graphs))
     unchanged = _not_modified(version, media_type, parts)
@@ -120,21 +121,20 @@ def sparql() -> ResponseReturnValue:
     cache = result_cache(current_app)
     key = (version.id if version else "", media_type, *parts)
     cached = cache.get(key) if cache is not None else None
+    if cache is not None:
+        RESULT_CACHE.labels("hit" if cached is not None else "miss").inc()
     if cached is None:
-        token = CLIENT.set(client_address(request, settings.client_address_header))
         try:
             result = backend.query(
                 parsed.query, results_format=results_fmt, graph_format=graph_fmt,
                 default_graph_uris=parsed.default_graphs, named_graph_uris=parsed.named_graphs,
-                timeout=parsed.timeout,
+                timeout=parsed.timeout, client=request.remote_addr or "-",
             )
         except Exception as exc:  # mapped to the right status, or re-raised as it is
             problem = _problem(exc)
             if problem is exc:
                 raise
             raise problem from exc
-        finally:
-            CLIENT.reset(token)
         cached = _cacheable(result, cache, key)
         if cached is None:
             return _finish(_streamed(result), version, parts)
@@ -176,10 +176,9 @@ def _not_modified(
 def _cacheable(
     result: QueryResult, cache: ResultCache | None, key: tuple[str, ...]
 ) -> CachedResult | None:
-    body = result.body
-    if isinstance(body, ResultBody) and not body.in_memory:
+    if not result.in_memory:
         return None
-    data = b"".join(body)
+    data = b"".join(result.body)
     entry = CachedResult(result.media_type, data)
     if cache is not None:
         cache.put(key, entry)
@@ -190,7 +189,7 @@ def _from_cache(entry: CachedResult, cache: ResultCache | None, key: tuple[str, 
     response = Response(entry.body, mimetype=entry.media_type)
     if compressible(entry.media_type):
         add_vary(response, "Accept-Encoding")
-        encoding = choose_encoding(request) if len(entry.body) >= 1024 else None
+        encoding = choose_encoding(request) if len(entry.body) >= MIN_BYTES else None
         if encoding is not None and request.method != "HEAD":
             before = entry.size
             response.set_data(entry.variant(encoding, encode))
@@ -201,16 +200,19 @@ def _from_cache(entry: CachedResult, cache: ResultCache | None, key: tuple[str, 
 
 
 def _streamed(result: QueryResult) -> Response:
-    body = result.body
-    response = Response(iter(body), mimetype=result.media_type, direct_passthrough=True)
-    if isinstance(body, ResultBody):
-        response.content_length = body.size
-        response.call_on_close(body.close)
+    """A large result streamed from where the backend keeps it (never joined in memory)."""
+    response = Response(iter(result.body), mimetype=result.media_type, direct_passthrough=True)
+    if result.length is not None:
+        response.content_length = result.length
+    response.call_on_close(result.close)
     return response
 
 
 def _problem(exc: Exception) -> Exception:
-    """The HTTP problem for an exception from a query (others are returned unchanged)."""
+    """The HTTP problem for an exception from a query (others are returned unchanged);
+    limits that stopped or refused a query are counted for the metrics."""
+    if isinstance(exc, QueryLimitError):
+        QUERIES_STOPPED.labels(exc.limit).inc()
     if isinstance(exc, QuerySyntaxError):
         match = _SYNTAX_POSITION.match(str(exc))
         if match:
@@ -239,25 +241,6 @@ def _problem(exc: Exception) -> Exception:
     if isinstance(exc, StoreError):
         return Problem(500, "Query failed", str(exc))
     return exc
-
-
-def served_version(app: Flask, backend: StoreBackend) -> StoreVersion | None:
-    """The served version; for the embedded store remembered per ``current`` link target, so
-    a request costs one ``readlink`` instead of reading the version's marker file."""
-    if not isinstance(backend, EmbeddedBackend):
-        return backend.version()
-    try:
-        target = os.readlink(backend.versions.pointer)
-    except FileNotFoundError:
-        return None
-    memo: dict[str, StoreVersion | None] = app.extensions.setdefault("smartregion.versions", {})
-    if target in memo:
-        return memo[target]
-    version = backend.version()
-    if os.readlink(backend.versions.pointer) == target:  # no publish in between
-        memo.clear()
-        memo[target] = version
-    return version
 
 
 def result_cache(app: Flask) -> ResultCache | None:
@@ -303,7 +286,7 @@ def _no_query() -> ResponseReturnValue:
     fmt = graph_format(chosen.media_type)
     assert fmt is not None
     settings = settings_of(current_app)
-    version = served_version(current_app, backend_of(current_app))
+    version = backend_of(current_app).cached_version()
     body = serialize_description(settings, sorted(_graph_uris(version)), fmt)
     response = Response(body, mimetype=fmt.media_type)
     return _finish(response, version, ("service-description",))

@@ -57,15 +57,9 @@ def _bad(detail: str, title: str = "Bad Request") -> Problem:
     return Problem(400, title, detail)
 
 
-def _parameters(req: Request, settings: Settings) -> tuple[MultiDict[str, str], str | None]:
+def _parameters(req: Request) -> tuple[MultiDict[str, str], str | None]:
     """All parameters of the request, and the query from a direct POST body (if any)."""
-    if req.method in ("GET", "HEAD"):
-        if len(req.query_string) > settings.max_request_bytes:
-            raise Problem(
-                414, "URI Too Long",
-                f"The query string has {len(req.query_string)} bytes; at most "
-                f"{settings.max_request_bytes} are accepted. Send long queries with POST.",
-            )
+    if req.method in ("GET", "HEAD"):  # (the target's length is checked for every route)
         return req.args, None
     content_type = req.mimetype
     if content_type == "application/sparql-update":
@@ -96,7 +90,8 @@ def parse_request(req: Request, settings: Settings) -> SparqlRequest | None:
     """The query request ``req`` carries, or ``None`` when it asks for no query at all
     (``GET /sparql``: service description or query UI). Raises :class:`Problem` (400, 413,
     414, 415) for a request the protocol does not allow."""
-    parameters, body_query = _parameters(req, settings)
+    del settings  # the limits (target, body) are checked for every route
+    parameters, body_query = _parameters(req)
     return read_parameters(req.method, parameters, body_query)
 
 
@@ -237,13 +232,3 @@ def prefers_html(req: Request, offers: Sequence[Offer]) -> bool:
         return False  # the common API case, decided without parsing
     accept = req.accept_mimetypes
     return accept.best_match([*(o.media_type for o in offers), HTML.media_type]) == "text/html"
-
-
-def client_address(req: Request, header: str) -> str:
-    """Who sent ``req``, for fair use: the last entry of ``header`` (set by a trusted proxy)
-    when configured, else the TCP peer."""
-    if header:
-        value = req.headers.get(header, "")
-        if value.strip():
-            return value.split(",")[-1].strip()
-    return req.remote_addr or "-"

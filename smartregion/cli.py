@@ -100,7 +100,7 @@ def load(
             progress=_progress_printer(),  # type: ignore[arg-type]
         )
         if summary.triples:
-            _prepare_catalogue(settings, backend)
+            _prepare_version(backend)
     except LoadFailed as exc:
         if exc.report is not None:
             click.echo(exc.report.text(), err=True)
@@ -122,19 +122,20 @@ def load(
         click.echo("nothing to publish")
 
 
-def _prepare_catalogue(settings: Settings, backend: StoreBackend) -> None:
-    """Write the new version's dumps now, so that no harvester waits for them.
+def _prepare_version(backend: StoreBackend) -> None:
+    """Derive the served version's views now (VoID figures, dumps), so that no web worker
+    counts or dumps anything on a first request.
 
-    The publish has already succeeded; if this fails the dumps are made on first request.
+    The publish has already succeeded; if this fails the views are made on first request.
     """
-    from endpoint.catalog import prepare
+    from smartregion.derived import prepare_version
 
-    click.echo("… preparing catalogue dumps", err=True)
+    click.echo("… preparing derived views (VoID figures, dumps)", err=True)
     try:
-        prepare(settings, backend)
+        prepare_version(backend.settings, backend)
     except (OSError, RuntimeError) as exc:
-        click.echo(f"Warning: dumps not prepared ({exc}); they are made on first request",
-                   err=True)
+        click.echo(f"Warning: derived views not prepared ({exc}); they are made on first "
+                   "request", err=True)
 
 
 @main.command()
@@ -194,6 +195,8 @@ def harvest(
             names, settings, backend, config_path=harvest_file, force=force,
             progress=_progress_printer(),  # type: ignore[arg-type]
         )
+        if any(o.status == "published" for o in summary.outcomes):
+            _prepare_version(backend)
     except SourceError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(exc.exit_code)
@@ -218,16 +221,22 @@ def harvest(
 @main.command()
 @click.pass_context
 def versions(ctx: click.Context) -> None:
-    """List the store versions on disk; '*' marks the one served."""
-    from smartregion.store.versions import VersionDirectory
+    """List the store versions kept for rollback; '*' marks the one served."""
+    from smartregion.store.backend import VersionsUnsupported
 
-    directory = VersionDirectory(_settings(ctx).data_dir)
-    current = directory.current()
-    listed = directory.list()
+    backend = open_backend(_settings(ctx))
+    try:
+        current = backend.version()
+        listed = backend.kept_versions()
+    except VersionsUnsupported as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(1)
+    finally:
+        backend.close()
     if not listed:
         click.echo("no versions yet (run 'smartregion load')")
     for version in listed:
-        mark = "*" if current and version.number == current.number else " "
+        mark = "*" if current and version.id == current.id else " "
         click.echo(f"{mark} {version.id}  {version.created.isoformat()}")
 
 
@@ -235,16 +244,18 @@ def versions(ctx: click.Context) -> None:
 @click.option("--to", "target", metavar="ID", help="Version to serve (default: the previous one).")
 @click.pass_context
 def rollback(ctx: click.Context, target: str | None) -> None:
-    """Serve an older store version again (atomic pointer switch)."""
-    from smartregion.store.versions import VersionDirectory, VersionError
+    """Serve an older store version again (atomic pointer switch; embedded store only)."""
+    from smartregion.store.backend import StoreError
 
-    directory = VersionDirectory(_settings(ctx).data_dir)
+    backend = open_backend(_settings(ctx))
     try:
-        with directory.writer_lock():
-            version = directory.rollback(target)
-    except VersionError as exc:
+        version = backend.rollback(target)
+        _prepare_version(backend)
+    except StoreError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(1)
+    finally:
+        backend.close()
     click.echo(f"now serving version {version.id}")
 
 
@@ -310,6 +321,6 @@ def serve(
     ctx: click.Context, host: str | None, port: int | None, workers: int | None, dev: bool
 ) -> None:
     """Serve the SPARQL endpoint, Linked Data pages and catalogue."""
-    from smartregion.serving import run_serve
+    from endpoint.serving import run_serve
 
     run_serve(_settings(ctx, host=host, port=port, workers=workers), dev=dev)

@@ -43,15 +43,48 @@ class Settings:
     shapes_dir: Path = _setting(PROJECT_DIR / "shapes", "Directory of the SHACL shapes.")
     host: str = _setting("127.0.0.1", "Interface the server listens on.")
     port: int = _setting(8000, "TCP port the server listens on.")
-    workers: int = _setting(2, "Web worker processes of 'smartregion serve'.")
-    keepalive_timeout: float = _setting(
-        5.0, "Seconds 'smartregion serve' keeps an idle keep-alive connection open."
+    workers: int = _setting(2, "Web worker processes of 'smartregion serve' (granian).")
+    blocking_threads: int = _setting(
+        8,
+        "Threads per web worker that run the Flask app (granian blocking threads); they mostly "
+        "wait on query executors, so a few per executor.",
+    )
+    backlog: int = _setting(1024, "Connections the listening socket queues before refusing.")
+    graceful_timeout: float = _setting(
+        10.0,
+        "Seconds a stopping or reloading worker (SIGTERM, SIGHUP) may finish its requests "
+        "before it is killed.",
     )
     request_timeout: float = _setting(
-        10.0, "Seconds a client has to send one whole request (slower ones get 408)."
+        10.0,
+        "Seconds a client has to send a request's header block, and an idle keep-alive "
+        "connection is kept open (granian closes the connection after it; at most 60).",
     )
-    send_timeout: float = _setting(
-        30.0, "Seconds a client may take none of its response before it is disconnected."
+    max_url_bytes: int = _setting(
+        16_384,
+        "Longest request target (path and query string) in bytes; longer ones get 414. A GET "
+        "query of 6 KB of SPARQL needs about 10 KB once percent-encoded.",
+    )
+    max_header_bytes: int = _setting(
+        65_536,
+        "Largest request header block (request line included) in bytes; larger ones get 431 "
+        "(granian's read buffer: checked between reads, so up to about twice this may pass).",
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        "Addresses or networks (comma-separated, e.g. 127.0.0.1,10.0.0.0/8) of reverse proxies "
+        "whose X-Forwarded-For/-Proto/-Host headers are believed: they then decide absolute "
+        "URLs and the client address for fair use. Empty = such headers are ignored.",
+    )
+    access_log: str = _setting(
+        "-",
+        "Where 'smartregion serve' writes its access log, one JSON object per request: '-' "
+        "for standard output, a file path, or empty for none.",
+    )
+    metrics_dir: Path = _setting(
+        PROJECT_DIR / "var" / "metrics",
+        "Directory where the web workers keep their Prometheus metrics (multiprocess mode); "
+        "emptied when 'smartregion serve' starts.",
     )
     keep_versions: int = _setting(5, "Store versions kept for rollback (at least 1).")
     store: str = _setting("embedded", "Store backend: 'embedded' (Oxigraph on disk) or 'remote'.")
@@ -75,13 +108,15 @@ class Settings:
         4,
         "Most queries one client may have running or waiting per web worker; more get 429.",
     )
-    client_address_header: str = _setting(
-        "",
-        "Header holding the client address set by a trusted reverse proxy (e.g. "
-        "X-Forwarded-For, last entry used) for fair use; empty = the TCP peer address.",
-    )
     result_cache_mb: int = _setting(
         64, "Memory per web worker for cached query results (0 = no result cache)."
+    )
+    page_size: int = _setting(50, "Entries per page of the HTML listings and search.")
+    catalog_page_size: int = _setting(
+        100, "Datasets per page of /catalog (hydra paging, as ckanext-dcat pages)."
+    )
+    inverse_page_size: int = _setting(
+        50, "Links per group and page of a document's inverse links ('Verweise hierher')."
     )
     query_url: str = _setting("", "Remote store: SPARQL 1.1 Query endpoint URL.")
     update_url: str = _setting("", "Remote store: SPARQL 1.1 Update endpoint URL.")
@@ -112,9 +147,14 @@ class Settings:
             raise ValueError(f"base_uri must end with '/': {self.base_uri!r}")
         if self.keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
-        for name in ("keepalive_timeout", "request_timeout", "send_timeout"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be a positive number of seconds")
+        if not 0 < self.request_timeout <= 60:
+            raise ValueError("request_timeout must be more than 0 and at most 60 seconds")
+        for name in ("workers", "blocking_threads", "page_size", "catalog_page_size",
+                     "inverse_page_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_url_bytes < 1024 or self.max_header_bytes < 8192:
+            raise ValueError("max_url_bytes must be at least 1024, max_header_bytes at least 8192")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
         if self.store == "remote" and not self.query_url:

@@ -7,15 +7,16 @@ these methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rdflib import Graph
 from rdflib.term import Identifier
 
 from smartregion.formats import GraphFormat, ResultsFormat
+from smartregion.settings import Settings
 from smartregion.store.publication import Publication, StoreVersion
 
 Bindings = Mapping[str, Identifier]
@@ -40,21 +41,86 @@ class QueryLimitError(RuntimeError):
 
 @dataclass
 class QueryResult:
-    """A serialized query result: its media type, the body and what kind of result it is."""
+    """A serialized query result: its media type, the body and what kind of result it is.
+
+    A large body is not held in memory (``in_memory`` false): it streams from a temporary
+    file, and :meth:`close` (called by the web layer when the response is done, and by
+    reading to the end) releases that file."""
 
     kind: str  # "solutions", "boolean" or "graph"
     media_type: str
     body: Iterable[bytes]
-    truncated: bool = False
-    extra_headers: dict[str, str] = field(default_factory=dict)
+    length: int | None = None
+    """Bytes of the body, when known before it is read."""
+    in_memory: bool = True
+    """Whether the whole body is already in memory (so it may be kept in a cache)."""
+    release: Callable[[], None] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of_bytes(cls, kind: str, media_type: str, data: bytes) -> QueryResult:
+        """A complete result held in memory."""
+        return cls(kind, media_type, [data], len(data))
+
+    def close(self) -> None:
+        """Release what the body holds (a temporary file); harmless when called twice."""
+        if self.release is not None:
+            self.release()
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a backend can answer now, and what an operator wants to see about it."""
+
+    ready: bool
+    details: dict[str, object]
+
+
+class VersionsUnsupported(StoreError):
+    """The backend keeps no older versions (a remote store): listing or rollback refused."""
 
 
 @runtime_checkable
 class StoreBackend(Protocol):
-    """What a store must offer the platform."""
+    """What a store must offer the platform; no caller asks which backend it has."""
 
+    settings: Settings
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Start what serving needs in this process (the embedded store's query executors),
+        e.g. in a web worker right after it was forked; otherwise it starts on first use."""
+
+    def readiness(self) -> Readiness:
+        """Whether the store is open and able to answer queries (for ``/readyz``)."""
+
+    def close(self) -> None:
+        """Release connections and processes."""
+
+    # -- versions ----------------------------------------------------------------------
     def version(self) -> StoreVersion | None:
         """The version currently served (``None`` while the store is empty)."""
+
+    def cached_version(self) -> StoreVersion | None:
+        """The served version as cheaply as the backend can know it: what a web request
+        uses for its ``ETag`` (the embedded store reads one symlink; the remote store
+        reuses the id it read within ``store_version_ttl``)."""
+
+    def kept_versions(self) -> list[StoreVersion]:
+        """The versions kept for rollback, oldest first; raises
+        :class:`VersionsUnsupported` where the store keeps none."""
+
+    def rollback(self, target: str | None = None) -> StoreVersion:
+        """Serve an older version again (default: the one before); raises
+        :class:`VersionsUnsupported` where the store keeps none, :class:`StoreError` when
+        ``target`` is unknown."""
+
+    def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
+        """A JSON document derived from ``version`` and recorded with it
+        (:meth:`record_derived`), or ``None``; every web node sees the same."""
+
+    def record_derived(self, version: StoreVersion, name: str, data: dict[str, Any]) -> None:
+        """Record a JSON document derived from ``version`` (e.g. its VoID figures) where every
+        reader of the store finds it, without making a new version."""
 
     def query(
         self,
@@ -65,8 +131,11 @@ class StoreBackend(Protocol):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
+        client: str = "-",
     ) -> QueryResult:
-        """Run a client's query and serialize its result in the format fitting its kind."""
+        """Run a client's query under the endpoint's limits (SERVICE policy, deadline, result
+        cap, fair use per ``client`` address) and serialize its result in the format fitting
+        its kind. Provably cheap queries may be answered in-process."""
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a trusted SELECT with bound values; rows as rdflib terms."""
@@ -85,6 +154,3 @@ class StoreBackend(Protocol):
 
     def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
         """Write the served data (one graph, or all as quads) to a file; returns bytes."""
-
-    def close(self) -> None:
-        """Release connections and processes."""

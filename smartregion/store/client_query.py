@@ -20,7 +20,7 @@ from smartregion.settings import Settings
 from smartregion.store.backend import QueryResult
 from smartregion.store.bounded_query import Bounds, run_bounded
 from smartregion.store.executor import PoolConfig, QueryExecutorPool, QueryJob
-from smartregion.store.limits import check_services
+from smartregion.store.sparql_lexer import check_services
 
 if TYPE_CHECKING:
     from smartregion.store.embedded import EmbeddedBackend
@@ -46,8 +46,10 @@ def run_client_query(
     default_graph_uris: tuple[str, ...] = (),
     named_graph_uris: tuple[str, ...] = (),
     timeout: float | None = None,
+    client: str = "-",
 ) -> QueryResult:
-    """Run a client's query for ``backend`` under the SERVICE policy and all limits.
+    """Run a client's query for ``backend`` under the SERVICE policy and all limits
+    (fair use counts ``client``, an address).
 
     The deadline is ``query_timeout``, lowered (never raised) by ``timeout`` and, for a
     query that calls an allowed SERVICE, by ``service_timeout`` (pyoxigraph has no
@@ -68,9 +70,11 @@ def run_client_query(
         results_format=results_format.name, graph_format=graph_format.name,
         default_graphs=tuple(default_graph_uris), named_graphs=tuple(named_graph_uris),
         timeout=deadline, row_limit=settings.result_limit,
-    ))
+    ), client=client)
     media_type = graph_format.media_type if outcome.kind == "graph" else results_format.media_type
-    return QueryResult(outcome.kind, media_type, outcome.body)
+    body = outcome.body
+    return QueryResult(outcome.kind, media_type, body, length=body.size,
+                       in_memory=body.in_memory, release=body.close)
 
 
 def run_cheap_query(
@@ -90,7 +94,7 @@ def run_cheap_query(
     if answer is None:
         return None
     media_type = graph_format.media_type if answer.kind == "graph" else results_format.media_type
-    return QueryResult(answer.kind, media_type, [answer.body])
+    return QueryResult.of_bytes(answer.kind, media_type, answer.body)
 
 
 @functools.lru_cache(maxsize=8)
@@ -124,6 +128,12 @@ def _pool_of(backend: EmbeddedBackend) -> QueryExecutorPool:
 def query_pool(backend: EmbeddedBackend) -> QueryExecutorPool:
     """The backend's executor pool of this process, started if need be (e.g. at worker start)."""
     return _pool_of(backend)
+
+
+def started_pool(backend: EmbeddedBackend) -> QueryExecutorPool | None:
+    """The backend's executor pool of this process if it was started, else ``None``."""
+    pool: QueryExecutorPool | None = backend.__dict__.get("_query_pool")
+    return pool if pool is not None and pool.pid == os.getpid() else None
 
 
 def close_pool(backend: EmbeddedBackend) -> None:

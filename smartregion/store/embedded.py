@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -17,12 +21,13 @@ from smartregion.store.backend import (
     Bindings,
     QueryResult,
     QuerySyntaxError,
+    Readiness,
     Row,
     StoreError,
 )
 from smartregion.store.publication import Publication, StoreVersion
 from smartregion.store.terms import bind, to_quad, to_rdflib
-from smartregion.store.versions import VersionDirectory, VersionInfo
+from smartregion.store.versions import VersionDirectory, VersionError, VersionInfo
 from smartregion.uris import meta_graph_uri
 
 log = logging.getLogger(__name__)
@@ -36,11 +41,90 @@ class EmbeddedBackend:
         self.versions = VersionDirectory(settings.data_dir)
         self._lock = threading.Lock()
         self._reader: tuple[int, ox.Store] | None = None
+        self._memo: tuple[str, StoreVersion | None] | None = None
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start this process's query executors now (not on the first query)."""
+        from smartregion.store.client_query import query_pool
+
+        query_pool(self)
+
+    def readiness(self) -> Readiness:
+        """Ready when a version is published, opens, and executors of this process are up
+        (idle or busy: a node under load stays ready)."""
+        from smartregion.store.client_query import started_pool
+
+        version = self.cached_version()
+        details: dict[str, object] = {"store": "embedded",
+                                      "version": version.id if version else None}
+        try:
+            self.reader()
+            details["store_open"] = True
+        except OSError as exc:
+            details["store_open"] = False
+            details["error"] = str(exc)
+        pool = started_pool(self)
+        details["executors_up"] = pool.running_count() if pool else 0
+        details["executors_idle"] = pool.ready_count() if pool else 0
+        ready = bool(version and details["store_open"] and details["executors_up"])
+        return Readiness(ready, details)
+
+    # -- versions --------------------------------------------------------------------------
     def version(self) -> StoreVersion | None:
         info = self.versions.current()
         return info.as_store_version() if info else None
+
+    def cached_version(self) -> StoreVersion | None:
+        """The served version for one ``readlink`` (remembered per ``current`` target)."""
+        try:
+            target = os.readlink(self.versions.pointer)
+        except FileNotFoundError:
+            return None
+        memo = self._memo
+        if memo is not None and memo[0] == target:
+            return memo[1]
+        version = self.version()
+        if os.readlink(self.versions.pointer) == target:  # no publish in between
+            self._memo = (target, version)
+        return version
+
+    def kept_versions(self) -> list[StoreVersion]:
+        """The complete versions on disk, oldest first."""
+        return [info.as_store_version() for info in self.versions.list()]
+
+    def rollback(self, target: str | None = None) -> StoreVersion:
+        """Switch ``current`` back to ``target`` (default: the version before) atomically."""
+        with self.versions.writer_lock():
+            try:
+                return self.versions.rollback(target).as_store_version()
+            except VersionError as exc:
+                raise StoreError(str(exc)) from exc
+
+    def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
+        """The JSON document ``name`` recorded for ``version`` beside the versions."""
+        try:
+            found: dict[str, Any] = json.loads(
+                (self._derived_dir(version) / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found
+
+    def record_derived(self, version: StoreVersion, name: str, data: dict[str, Any]) -> None:
+        """Write ``data`` atomically under ``{data_dir}/derived/{version}/``; folders of
+        versions no longer kept are removed."""
+        folder = self._derived_dir(version)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{name}.json.{os.getpid()}"
+        partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(partial, folder / f"{name}.json")
+        kept = {v.id for v in self.versions.list()}
+        for other in folder.parent.iterdir():
+            if other.is_dir() and other.name not in kept:
+                shutil.rmtree(other, ignore_errors=True)
+
+    def _derived_dir(self, version: StoreVersion) -> Path:
+        return self.settings.data_dir / "derived" / version.id
 
     def reader(self) -> ox.Store:
         """A read-only store of the current version, reopened when the pointer moved."""
@@ -62,8 +146,11 @@ class EmbeddedBackend:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
+        client: str = "-",
     ) -> QueryResult:
-        """Run a client's query in an executor process of this worker's pool.
+        """Run a client's query in-process when provably cheap
+        (:mod:`smartregion.store.bounded_query`), else in an executor process of this
+        worker's pool.
 
         :mod:`smartregion.store.client_query` applies the SERVICE policy and the deadline;
         the pool (:mod:`smartregion.store.executor`) the memory cap, the result limit and
@@ -76,7 +163,7 @@ class EmbeddedBackend:
         return run_client_query(
             self, text, results_format=results_format, graph_format=graph_format,
             default_graph_uris=tuple(default_graph_uris),
-            named_graph_uris=tuple(named_graph_uris), timeout=timeout,
+            named_graph_uris=tuple(named_graph_uris), timeout=timeout, client=client,
         )
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:

@@ -19,8 +19,8 @@ running or waiting in this worker gets :class:`ClientOverLimit` (HTTP 429) for m
 request that cannot get an executor within ``queue_timeout`` gets :class:`ExecutorsBusy`
 (503), or :class:`ClientOverLimit` if its own client is what keeps them busy.
 
-The client of a request is taken from :data:`CLIENT` (set by the web layer), so the store
-interface stays the same for every backend.
+The client (an address) comes with each query, from
+:meth:`~smartregion.store.backend.StoreBackend.query`'s ``client``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from smartregion.store.backend import QueryLimitError, StoreError
@@ -53,7 +52,6 @@ from smartregion.store.executor_link import (
 # The job, result and error types live with the executor link; they are part of this
 # module's interface (the web layer and the remote backend import them from here).
 __all__ = [
-    "CLIENT",
     "ClientOverLimit",
     "ExecutorsBusy",
     "PoolConfig",
@@ -67,8 +65,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CLIENT: ContextVar[str] = ContextVar("smartregion_query_client", default="-")
-"""Who sends the current query (an address); the web layer sets it per request."""
 
 
 class ClientOverLimit(QueryLimitError):
@@ -128,14 +124,13 @@ class QueryExecutorPool:
             self._start_in_background(slot)
 
     # -- public -------------------------------------------------------------------------
-    def run(self, job: QueryJob, client: str | None = None) -> QueryOutcome:
+    def run(self, job: QueryJob, client: str = "-") -> QueryOutcome:
         """Run ``job`` in an executor and return its serialized result.
 
         Raises :class:`QuerySyntaxError`, :class:`ResultTooLarge`, :class:`QueryStopped`
         (deadline, memory, crash), :class:`ClientOverLimit`, :class:`ExecutorsBusy`, or
         :class:`StoreError`.
         """
-        client = client if client is not None else CLIENT.get()
         slot = self._acquire(client)
         lost = False
         try:
@@ -152,6 +147,12 @@ class QueryExecutorPool:
             self._closed = True
             self._cond.notify_all()
         self._finalizer()
+
+    def running_count(self) -> int:
+        """Executor processes that are up (idle or busy with a query)."""
+        with self._cond:
+            return sum(1 for slot in self._slots
+                       if slot.process is not None and slot.process.poll() is None)
 
     def ready_count(self) -> int:
         """Executors that are started and idle (for tests and health checks)."""

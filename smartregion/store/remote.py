@@ -21,7 +21,7 @@ The endpoint's limits hold here as on the embedded store:
   or triples are counted; one past ``result_limit`` stops reading and raises
   :class:`~smartregion.store.executor.ResultTooLarge` before any byte reaches the client, so a
   capped result is never passed off as complete (:mod:`smartregion.store.remote_results`).
-- *SERVICE*: :func:`~smartregion.store.limits.check_services` applies the allow-list before
+- *SERVICE*: :func:`~smartregion.store.sparql_lexer.check_services` applies the allow-list before
   the store is asked (the remote store would otherwise fetch any URL itself, from its own
   network); a query with an allowed SERVICE gets ``service_timeout`` as its deadline.
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import logging
 import secrets
 import threading
@@ -40,6 +41,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import requests
@@ -49,16 +51,29 @@ from smartregion.formats import GraphFormat, ResultsFormat, graph_format, result
 from smartregion.settings import Settings
 from smartregion.store import remote_http as http
 from smartregion.store import remote_update as ru
-from smartregion.store.backend import Bindings, QueryResult, QuerySyntaxError, Row, StoreError
-from smartregion.store.limits import check_services
+from smartregion.store.backend import (
+    Bindings,
+    QueryResult,
+    QuerySyntaxError,
+    Readiness,
+    Row,
+    StoreError,
+    VersionsUnsupported,
+)
 from smartregion.store.publication import Publication, StoreVersion, now
 from smartregion.store.remote_results import deadline_error, relay
+from smartregion.store.sparql_lexer import check_services
 from smartregion.store.terms import bind, to_rdflib
 from smartregion.uris import meta_graph_uri
 
 log = logging.getLogger(__name__)
 
 STAGING = "graph/.staging/"  # under the base URI; never listed, dumped or validated
+_NO_VERSIONS = (
+    "the remote store keeps no older versions: 'versions' and 'rollback' work on the "
+    "embedded store only. Use the remote store's own backups (e.g. Oxigraph's 'backup', "
+    "Fuseki's backup endpoint) to go back."
+)
 
 
 class RemoteBackend:
@@ -87,6 +102,54 @@ class RemoteBackend:
     def __repr__(self) -> str:
         return f"RemoteBackend(query_url={self._query_url!r}, update_url={self._update_url!r})"
 
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Nothing to start: connections are opened on demand."""
+
+    def readiness(self) -> Readiness:
+        """Ready when the store answers the version query."""
+        details: dict[str, object] = {"store": "remote", "query_url": self._query_url}
+        try:
+            version = self.cached_version()
+        except (StoreError, QuerySyntaxError) as exc:
+            details["error"] = self._redact(str(exc))
+            return Readiness(False, details)
+        details["version"] = version.id if version else None
+        return Readiness(version is not None, details)
+
+    # -- versions ------------------------------------------------------------------------
+    def cached_version(self) -> StoreVersion | None:
+        """The version, read again at most every ``store_version_ttl`` seconds."""
+        return self.version()
+
+    def kept_versions(self) -> list[StoreVersion]:
+        """Refused: a remote store keeps only its current state."""
+        raise VersionsUnsupported(_NO_VERSIONS)
+
+    def rollback(self, target: str | None = None) -> StoreVersion:
+        """Refused: a remote store keeps only its current state."""
+        raise VersionsUnsupported(_NO_VERSIONS)
+
+    def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
+        """The JSON record of derived view ``name`` in the metadata graph, if it was made
+        from ``version``."""
+        rows = self.select(ru.derived_query(self._meta, name))
+        if not rows or str(rows[0].get("version")) != version.id:
+            return None
+        try:
+            found: dict[str, Any] = json.loads(str(rows[0]["document"]))
+        except (KeyError, ValueError):
+            return None
+        return found
+
+    def record_derived(self, version: StoreVersion, name: str, data: dict[str, Any]) -> None:
+        """Replace the record of derived view ``name`` in the metadata graph (one update;
+        the version marker is not touched, so no new version appears)."""
+        if not self._update_url:
+            raise StoreError("recording derived views needs SMARTREGION_UPDATE_URL")
+        document = json.dumps(data, sort_keys=True)
+        self._update(ru.replace_derived(self._meta, name, version.id, document), "derived view")
+
     # -- reading -------------------------------------------------------------------------
     def version(self) -> StoreVersion | None:
         """The version marker of the metadata graph, reused for ``store_version_ttl`` s."""
@@ -100,15 +163,6 @@ class RemoteBackend:
             self._version = (time.monotonic(), version)
         return version
 
-    def remembered_version(self) -> tuple[bool, StoreVersion | None]:
-        """(known, version): the version :meth:`version` would answer without asking the
-        store, if it is still fresh; ``(False, None)`` when finding out needs a request."""
-        with self._lock:
-            cached = self._version
-        if cached is not None and time.monotonic() - cached[0] < self.settings.store_version_ttl:
-            return True, cached[1]
-        return False, None
-
     def query(
         self,
         text: str,
@@ -118,9 +172,11 @@ class RemoteBackend:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
+        client: str = "-",
     ) -> QueryResult:
         """Run a client's query on the store under the endpoint's SERVICE policy, deadline and
-        result cap (raising the same errors as the embedded store's executors)."""
+        result cap (raising the same errors as the embedded store's executors). Fair use is
+        the store's business here (``client`` is not counted)."""
         budget = self.settings.query_timeout if timeout is None else min(
             timeout, self.settings.query_timeout)
         # Refuses (ServiceRefused) before the store is asked; an allowed SERVICE call gets the

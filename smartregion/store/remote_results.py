@@ -66,18 +66,18 @@ def relay(
     if kind == "graph":
         assert source_g is not None
         if source_g == graph:
-            return QueryResult(kind, graph.media_type, _spooled(spool))
+            return _spooled(kind, graph.media_type, spool)
         with spool:
             triples = (q.triple for q in ox.parse(spool, format=source_g.oxigraph))
             body = ox.serialize(triples, format=graph.oxigraph) or b""
-        return QueryResult(kind, graph.media_type, [body])
+        return QueryResult.of_bytes(kind, graph.media_type, body)
     assert source_r is not None
     if source_r == results:
-        return QueryResult(kind, results.media_type, _spooled(spool))
+        return _spooled(kind, results.media_type, spool)
     with spool:
         again = ox.parse_query_results(spool, format=source_r.oxigraph)
         body = again.serialize(format=results.oxigraph) or b""
-    return QueryResult(kind, results.media_type, [body])
+    return QueryResult.of_bytes(kind, results.media_type, body)
 
 
 def deadline_error(budget: float) -> QueryStopped:
@@ -92,32 +92,21 @@ def _count(items: Iterable[object], limit: int) -> None:
             raise ResultTooLarge(limit)
 
 
-def _spooled(spool: IO[bytes]) -> Iterable[bytes]:
-    """The spooled bytes: at once when small, else streamed from the temporary file."""
-    if spool.seek(0, io.SEEK_END) <= SPOOL_MEMORY:
-        spool.seek(0)
-        with spool:
-            return [spool.read()]
+def _spooled(kind: str, media_type: str, spool: IO[bytes]) -> QueryResult:
+    """The spooled answer: in memory at once when small, else streamed from the temporary
+    file (released when read to the end or when the response is closed)."""
+    size = spool.seek(0, io.SEEK_END)
     spool.seek(0)
-    return _SpooledBody(spool)
+    if size <= SPOOL_MEMORY:
+        with spool:
+            return QueryResult.of_bytes(kind, media_type, spool.read())
+    return QueryResult(kind, media_type, _chunks(spool), length=size, in_memory=False,
+                       release=spool.close)
 
 
-class _SpooledBody:
-    """A large answer streamed from its spool file; closed when read to the end, when the
-    WSGI server calls ``close()``, or at the latest when it is garbage collected."""
-
-    def __init__(self, spool: IO[bytes]) -> None:
-        self._spool = spool
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            while chunk := self._spool.read(CHUNK_BYTES):
-                yield chunk
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._spool.close()
-
-    def __del__(self) -> None:
-        self.close()
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(CHUNK_BYTES):
+            yield chunk
+    finally:
+        spool.close()

@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal
 from rdflib.term import Identifier, Node
 
-from smartregion.namespaces import DCTERMS, SRH, XSD
+from smartregion.namespaces import DCTERMS, RDF, SRH, XSD
 from smartregion.store.terms import to_oxigraph
 
 # The version marker: ``<{meta}> srh:storeVersion n ; srh:storeVersionToken "…" ;
@@ -106,6 +106,36 @@ def bump_version(meta_iri: str, token: str, modified: datetime) -> bytes:
         f"FILTER(?p IN ({number}, {token_p}, {modified_p})) }} }}\n"
         f"}}"
     ).encode()
+
+
+DERIVED_FOR = SRH.derivedForVersion
+"""A derived-view record (``<{meta}#derived-{name}>``) names the version it was made from."""
+
+
+def derived_subject(meta_iri: str, name: str) -> str:
+    """The IRI of the record of derived view ``name`` in the metadata graph."""
+    if not name.replace("-", "").isalnum():
+        raise ValueError(f"invalid derived view name {name!r}")
+    return f"{meta_iri}#derived-{name}"
+
+
+def replace_derived(meta_iri: str, name: str, version_id: str, document: str) -> bytes:
+    """Replace the record of derived view ``name``: its version and JSON document."""
+    meta, subject = iri(meta_iri), iri(derived_subject(meta_iri, name))
+    version_lit = Literal(version_id).n3()
+    json_lit = Literal(document, datatype=RDF.JSON).n3()
+    return (
+        f"DELETE WHERE {{ GRAPH {meta} {{ {subject} ?p ?o }} }} ;\n"
+        f"INSERT DATA {{ GRAPH {meta} {{ {subject} {iri(DERIVED_FOR)} {version_lit} ; "
+        f"{iri(RDF.value)} {json_lit} }} }}"
+    ).encode()
+
+
+def derived_query(meta_iri: str, name: str) -> str:
+    """SELECT of the record of derived view ``name`` (``?version ?document``)."""
+    meta, subject = iri(meta_iri), iri(derived_subject(meta_iri, name))
+    return (f"SELECT ?version ?document WHERE {{ GRAPH {meta} {{ {subject} "
+            f"{iri(DERIVED_FOR)} ?version ; {iri(RDF.value)} ?document }} }}")
 
 
 def version_query(meta_iri: str) -> str:

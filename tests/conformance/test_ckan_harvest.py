@@ -26,7 +26,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from endpoint import create_app
-from endpoint.catalog import PAGE_SIZE_KEY
 from smartregion.namespaces import DCAT, DCTERMS, SPDX
 from smartregion.settings import PROJECT_DIR, Settings
 from smartregion.store.embedded import EmbeddedBackend
@@ -108,8 +107,7 @@ def licence_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def harvest_app(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> Flask:
-    flask_app = create_app(loaded_settings, loaded_backend)
-    flask_app.config[PAGE_SIZE_KEY] = 3
+    flask_app = create_app(loaded_settings.replace(catalog_page_size=3), loaded_backend)
     return flask_app
 
 

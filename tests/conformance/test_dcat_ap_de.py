@@ -17,7 +17,6 @@ from flask import Flask
 from rdflib import Graph
 
 from endpoint import create_app
-from endpoint.catalog import PAGE_SIZE_KEY
 from loaders.pipeline import load
 from smartregion.settings import Settings
 from smartregion.store.embedded import EmbeddedBackend
@@ -77,8 +76,7 @@ def gv100ad_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask | No
     settings = make_settings(tmp_path_factory.mktemp("gv100ad"))
     backend = EmbeddedBackend(settings)
     load([GV100ADSource(str(GV100AD), "06")], settings, backend)
-    flask_app = create_app(settings, backend)
-    flask_app.config[PAGE_SIZE_KEY] = 1
+    flask_app = create_app(settings.replace(catalog_page_size=1), backend)
     yield flask_app
     backend.close()
 
@@ -88,8 +86,8 @@ def documents(
     conformance: Path, loaded_settings: Settings, loaded_backend: EmbeddedBackend,
     gv100ad_app: Flask | None,
 ) -> list[tuple[str, Graph]]:
-    shipped = create_app(loaded_settings, loaded_backend)
-    shipped.config[PAGE_SIZE_KEY] = 3  # several pages, each must stand on its own
+    # several pages, each must stand on its own
+    shipped = create_app(loaded_settings.replace(catalog_page_size=3), loaded_backend)
     found = list(documents_of(shipped))
     if gv100ad_app is not None:
         found += [(f"gv100ad store {url}", g) for url, g in documents_of(gv100ad_app)]

@@ -1,8 +1,8 @@
 """End-to-end fixtures: one real ``smartregion serve`` process per session.
 
 ``live_server`` loads the shipped data through the real pipeline into a temporary store,
-starts ``python -m smartregion serve`` (gunicorn, several workers, executor pools) on a free
-port with ``SMARTREGION_*`` settings pointing at that store, waits until ``/healthz``
+starts ``python -m smartregion serve`` (granian, several workers, executor pools) on a free
+port with ``SMARTREGION_*`` settings pointing at that store, waits until ``/readyz``
 answers, and terminates it at the end of the session. The base URI is the server's own
 address, so every link it writes can be followed. The query deadline is short (2 s) so the
 hostile-query tests finish quickly; one SERVICE endpoint is allow-listed (a port reserved for
@@ -86,6 +86,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "SMARTREGION_QUERY_EXECUTORS": "2",
         "SMARTREGION_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
         "SMARTREGION_SERVICE_ALLOWLIST": f"http://127.0.0.1:{service_port}/sparql",
+        "SMARTREGION_METRICS_DIR": str(root / "metrics"),
     }
     settings = load_settings(environ=environment)
     backend = EmbeddedBackend(settings)
@@ -101,7 +102,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @contextmanager
 def serving(environment: dict[str, str], port: int, log: Path) -> Iterator[None]:
     """A real ``smartregion serve`` on ``port`` with the ``SMARTREGION_*`` settings of
-    ``environment`` (none inherited), answering ``/healthz`` until the block ends."""
+    ``environment`` (none inherited), ready (``/readyz``) until the block ends."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     child_env.update(environment)
     with log.open("wb") as output:
@@ -111,7 +112,7 @@ def serving(environment: dict[str, str], port: int, log: Path) -> Iterator[None]
             start_new_session=True,
         )
     try:
-        wait_until_responds(f"http://127.0.0.1:{port}/healthz", process, log)
+        wait_until_responds(f"http://127.0.0.1:{port}/readyz", process, log)
         yield
     finally:
         process.send_signal(signal.SIGTERM)

@@ -165,7 +165,8 @@ def test_ten_megabyte_requests_are_refused(live_server: LiveServer) -> None:
     url = live_server.sparql + "?query=" + "x" * 10_000_000
     with pytest.raises(requests.RequestException):
         long_url = requests.get(url, timeout=60)
-        assert long_url.status_code in (400, 414)  # refused before the body was read
+        # granian refuses the header block (431) before the app sees it
+        assert long_url.status_code in (400, 414, 431)
         raise requests.RequestException("refused")
     host, port = live_server.url[7:-1].split(":")
     with socket.create_connection((host, int(port)), timeout=30) as raw:

@@ -18,8 +18,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SH
 
 from endpoint import create_app
-from endpoint.catalog import PAGE_SIZE_KEY
-from endpoint.datasets import KNOWLEDGE_GRAPH, Source, resolve_entries
+from smartregion.derived.datasets import KNOWLEDGE_GRAPH, Source, resolve_entries
 from smartregion.namespaces import DCAT, DCATDE, DCTERMS, GEOCODING, HYDRA, SRH, XSD
 from smartregion.settings import PROJECT_DIR, Settings
 from smartregion.store.embedded import EmbeddedBackend
@@ -64,9 +63,8 @@ def output_violations(graph: Graph) -> list[str]:
 @pytest.fixture(scope="module")
 def paged_app(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> Flask:
     """An app over the session store whose catalogue pages hold 3 datasets."""
-    flask_app = create_app(loaded_settings, loaded_backend)
+    flask_app = create_app(loaded_settings.replace(catalog_page_size=3), loaded_backend)
     flask_app.testing = True
-    flask_app.config[PAGE_SIZE_KEY] = 3
     return flask_app
 
 
@@ -102,7 +100,7 @@ def test_catalog_negotiates_by_accept(client: FlaskClient, accept: str, expected
     assert response.status_code == 200
     assert response.mimetype == expected
     assert response.headers["Vary"].startswith("Accept")
-    assert response.headers["Content-Location"].startswith("/catalog.")
+    assert response.headers["Content-Location"].startswith("http://localhost/catalog.")
 
 
 @pytest.mark.parametrize(("path", "expected"), [
@@ -359,7 +357,7 @@ def test_record_spatial_gives_the_municipality_level(loaded_settings: Settings) 
 
 
 def test_metadata_file_resolves_against_the_base(tmp_path: Path) -> None:
-    from endpoint.datasets import catalog_metadata
+    from smartregion.derived.datasets import catalog_metadata
 
     meta = catalog_metadata("https://example.org/lod/")
     assert (URIRef("https://example.org/lod/catalog"), RDF.type, DCAT.Catalog) in meta

@@ -15,10 +15,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from endpoint import create_app
-from endpoint.catalog import CatalogService
-from endpoint.datasets import KNOWLEDGE_GRAPH
-from endpoint.dumps import DUMP_FORMATS, DumpFormat, DumpStore, VersionChanged
 from loaders.pipeline import load, resolve_sources
+from smartregion.derived import DerivedViews, prepare_version
+from smartregion.derived.datasets import KNOWLEDGE_GRAPH
+from smartregion.derived.dumps import DUMP_FORMATS, DumpFormat, DumpStore, VersionChanged
 from smartregion.formats import GraphFormat
 from smartregion.namespaces import DCAT, SPDX, VOID
 from smartregion.settings import Settings
@@ -161,7 +161,7 @@ def test_a_publish_during_a_dump_never_leaves_a_mixed_file(tmp_path: Path) -> No
             store.get(old, datasets, "administrative", fmt)
         assert not [p for p in store.directory(old).iterdir() if p.name != ".lock"]
         # The service retries on the version now served and succeeds.
-        service = CatalogService(settings, backend)
+        service = DerivedViews(settings, backend)
         made = service.consistent(lambda snapshot: service.dump(snapshot, "administrative", fmt))
         assert made.version_id == backend.version().id != old.id  # type: ignore[union-attr]
     finally:
@@ -169,18 +169,40 @@ def test_a_publish_during_a_dump_never_leaves_a_mixed_file(tmp_path: Path) -> No
 
 
 def test_prepare_writes_every_dump_and_the_void_figures_ahead(tmp_path: Path) -> None:
-    from endpoint.catalog import prepare
-
     settings = make_settings(tmp_path, source_dir=TEST_DATA / "sources")
     backend = EmbeddedBackend(settings)
     try:
         load(resolve_sources(["administrative", "organisations"], settings), settings, backend)
-        version = prepare(settings, backend)
+        version = prepare_version(settings, backend)
         assert version is not None
         folder = DumpStore(settings, backend).directory(version)
         names = {p.name for p in folder.iterdir()}
         for name in ("administrative", "organisations", KNOWLEDGE_GRAPH):
             assert {f"{name}.{f.extension}" for f in DUMP_FORMATS} <= names
-        assert "void-statistics.json" in names
+        stats = backend.derived(version, "void-statistics")
+        assert stats is not None and stats[""]["triples"] > 0
+    finally:
+        backend.close()
+
+
+def test_web_workers_read_the_recorded_figures_and_never_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the writer prepared a version, /.well-known/void counts nothing itself."""
+    import smartregion.derived.views as views
+
+    settings = make_settings(tmp_path, source_dir=TEST_DATA / "sources")
+    backend = EmbeddedBackend(settings)
+    try:
+        load(resolve_sources(["administrative"], settings), settings, backend)
+        prepare_version(settings, backend)
+
+        def forbidden(*args: object) -> None:
+            raise AssertionError("a web worker counted the VoID figures")
+
+        monkeypatch.setattr(views, "compute_statistics", forbidden)
+        client = create_app(settings, backend).test_client()
+        response = client.get("/.well-known/void.ttl")
+        assert response.status_code == 200 and b"void:triples" in response.data
     finally:
         backend.close()

@@ -58,6 +58,9 @@ TABLE: list[tuple[str, dict[str, str], str | None, int, str | None]] = [
 ]
 
 
+ROOT = "http://localhost"  # the Flask test client's host: references are made absolute
+
+
 @pytest.mark.parametrize("document", DOCUMENTS)
 @pytest.mark.parametrize(("suffix", "query", "accept", "status", "chosen"), TABLE)
 def test_negotiation_table(
@@ -73,12 +76,12 @@ def test_negotiation_table(
         body = response.get_data(as_text=True)
         for ext, media_type in VARIANTS.items():
             assert media_type in body
-            assert f'<{document}.{ext}>; rel="alternate"; type="{media_type}"' in links
+            assert f'<{ROOT}{document}.{ext}>; rel="alternate"; type="{media_type}"' in links
         return
     assert response.mimetype == VARIANTS[chosen]
-    assert response.headers["Content-Location"] == f"{document}.{chosen}"
+    assert response.headers["Content-Location"] == f"{ROOT}{document}.{chosen}"
     for ext, media_type in VARIANTS.items():
-        entry = f'<{document}.{ext}>; rel="alternate"; type="{media_type}"'
+        entry = f'<{ROOT}{document}.{ext}>; rel="alternate"; type="{media_type}"'
         assert (entry in links) == (ext != chosen), (ext, links)
     assert response.headers["ETag"]
     assert response.headers["Last-Modified"]

@@ -227,9 +227,8 @@ def test_head_works(client: FlaskClient, path: str) -> None:
 # -- inverse links, paged without dropping any -----------------------------------------------
 @pytest.fixture
 def small_pages(loaded_settings: Settings, loaded_backend: EmbeddedBackend) -> FlaskClient:
-    paging_app = create_app(loaded_settings, loaded_backend)
+    paging_app = create_app(loaded_settings.replace(inverse_page_size=3), loaded_backend)
     paging_app.testing = True
-    paging_app.config["SMARTREGION_INVERSE_PAGE_SIZE"] = 3
     return paging_app.test_client()
 
 

@@ -11,8 +11,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from endpoint import create_app
-from endpoint.datasets import KNOWLEDGE_GRAPH
 from loaders.pipeline import load, resolve_sources
+from smartregion.derived.datasets import KNOWLEDGE_GRAPH
 from smartregion.namespaces import SD, VOID
 from smartregion.settings import Settings
 from smartregion.store.embedded import EmbeddedBackend

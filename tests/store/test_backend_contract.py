@@ -34,9 +34,9 @@ from smartregion.store.backend import (
     StoreError,
 )
 from smartregion.store.embedded import EmbeddedBackend
-from smartregion.store.limits import ServiceRefused
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
+from smartregion.store.sparql_lexer import ServiceRefused
 from smartregion.store.terms import to_rdflib
 from smartregion.uris import graph_uri, meta_graph_uri
 from tests.conftest import TEST_BASE, make_settings
@@ -245,8 +245,8 @@ LABELS = f"SELECT ?label WHERE {{ ?s <{RDFS.label}> ?label }} ORDER BY ?label"
 @pytest.mark.parametrize("fmt", RESULTS_FORMATS, ids=lambda f: f.name)
 def test_select_in_each_results_format(published: StoreBackend, fmt: ResultsFormat) -> None:
     result = published.query(LABELS, results_format=fmt, graph_format=TURTLE)
-    assert (result.kind, result.media_type, result.truncated) == (
-        "solutions", fmt.media_type, False)
+    assert (result.kind, result.media_type, result.in_memory) == (
+        "solutions", fmt.media_type, True)
     data = body(result)
     expected = sorted(
         str(o) for g in (alpha_graph(), beta_graph()) for o in g.objects(None, RDFS.label))

@@ -27,8 +27,8 @@ from smartregion.store.executor import (
     QueryStopped,
     ResultTooLarge,
 )
-from smartregion.store.limits import ServiceRefused
 from smartregion.store.publication import Publication
+from smartregion.store.sparql_lexer import ServiceRefused
 from tests.conftest import make_settings
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

@@ -1,4 +1,5 @@
-"""The SERVICE scanner and the native-result row counters (smartregion/store/limits.py)."""
+"""The SPARQL lexer's readers (query form, SERVICE policy; smartregion/store/sparql_lexer.py)
+and the native-result row counters (smartregion/store/limits.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import pyoxigraph as ox
 import pytest
 
 from smartregion.formats import RESULTS_FORMATS
-from smartregion.store.limits import (
+from smartregion.store.limits import row_counter
+from smartregion.store.sparql_lexer import (
     ServiceRefused,
     check_services,
     query_form,
-    row_counter,
     service_targets,
 )
 

@@ -21,7 +21,7 @@ from smartregion.formats import graph_format, results_format
 from smartregion.namespaces import SCHEMA
 from smartregion.store import open_backend
 from smartregion.store import remote_update as ru
-from smartregion.store.backend import StoreBackend, StoreError
+from smartregion.store.backend import StoreBackend, StoreError, VersionsUnsupported
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
 from smartregion.uris import meta_graph_uri
@@ -205,20 +205,29 @@ def test_version_is_reused_for_its_ttl_only(server: OxigraphServer, tmp_path: Pa
         backend.close()
 
 
-def test_remembered_version_never_asks_the_store(server: OxigraphServer,
-                                                 tmp_path: Path) -> None:
-    """The fast lane learns the version without a request (it runs on the event loop)."""
+def test_derived_views_are_recorded_for_every_node_without_a_new_version(
+        server: OxigraphServer, tmp_path: Path) -> None:
+    """A derived view recorded by the writer is read by another web node from the store."""
     writer = RemoteBackend(server.settings(tmp_path))
-    first = writer.publish(first_publication())
-    cached = RemoteBackend(server.settings(tmp_path, store_version_ttl=3600))
-    fresh = RemoteBackend(server.settings(tmp_path, store_version_ttl=0))
-    assert cached.remembered_version() == (False, None)  # not asked yet
-    assert cached.version() == first
-    assert cached.remembered_version() == (True, first)
-    assert fresh.version() == first
-    assert fresh.remembered_version() == (False, None)  # stale at once
-    for backend in (writer, cached, fresh):
+    version = writer.publish(first_publication())
+    reader = RemoteBackend(server.settings(tmp_path, store_version_ttl=0))
+    assert reader.derived(version, "void-statistics") is None
+    writer.record_derived(version, "void-statistics", {"": {"triples": 3}})
+    assert reader.version() == version  # no new version
+    assert reader.derived(version, "void-statistics") == {"": {"triples": 3}}
+    second = writer.publish(first_publication())
+    assert reader.derived(second, "void-statistics") is None  # made from the older version
+    for backend in (writer, reader):
         backend.close()
+
+
+def test_versions_and_rollback_are_refused_clearly(server: OxigraphServer,
+                                                   tmp_path: Path) -> None:
+    backend = RemoteBackend(server.settings(tmp_path))
+    for call in (backend.kept_versions, backend.rollback):
+        with pytest.raises(VersionsUnsupported, match="keeps no older versions"):
+            call()
+    backend.close()
 
 
 # -- the platform unchanged on the remote store ----------------------------------------------
@@ -276,3 +285,29 @@ def test_readers_never_see_a_half_published_graph(server: OxigraphServer, tmp_pa
     assert seen <= {50, 400} and seen
     writer.close()
     reader.close()
+
+
+@pytest.mark.remote
+def test_large_answers_stream_from_the_spool_through_the_view(
+        server: OxigraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer over the spool's memory part is streamed from its file, never joined."""
+    from smartregion.store import remote_results
+
+    monkeypatch.setattr(remote_results, "SPOOL_MEMORY", 1024)
+    settings = server.settings(tmp_path)
+    backend = RemoteBackend(settings)
+    backend.publish(Publication(graphs={ALPHA: numbered_graph(200)}))
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    result = backend.query(query, results_format=JSON, graph_format=NTRIPLES)
+    assert not result.in_memory and result.length is not None and result.length > 1024
+    data = b"".join(result.body)
+    assert len(data) == result.length
+    result.close()
+    app = create_app(settings, backend)
+    response = app.test_client().get("/sparql", query_string={"query": query},
+                                     headers={"Accept": JSON.media_type,
+                                              "Accept-Encoding": "identity"})
+    assert response.status_code == 200 and response.is_streamed
+    assert response.get_data() == data
+    response.close()
+    backend.close()

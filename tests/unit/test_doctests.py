@@ -10,6 +10,9 @@ import pytest
 MODULES = [
     "smartregion.uris",
     "smartregion.store.terms",
+    "smartregion.store.sparql_lexer",
+    "endpoint.proxy",
+    "endpoint.listings",
     "endpoint.ontology",
     "endpoint.queries",
     "endpoint.schemaorg",

@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
@@ -156,33 +156,6 @@ class DumpStore:
         if made is None:  # pragma: no cover - _generate wrote it or raised
             raise StoreError(f"dump {target} was not written")
         return made
-
-    def derived(
-        self, version: StoreVersion, name: str, make: Callable[[], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """A JSON document derived from ``version`` (e.g. VoID statistics), made once.
-
-        ``make`` runs while no other process derives files of this version; the result is
-        kept only if the version was served from start to end.
-        """
-        folder = self.directory(version)
-        path = folder / f"{name}.json"
-        cached = _read_json(path)
-        if cached is not None:
-            return cached
-        folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder / ".lock"):
-            cached = _read_json(path)
-            if cached is not None:
-                return cached
-            self._check(version)
-            document = make()
-            self._check(version)
-            partial = path.with_name(f".{path.name}.partial")
-            partial.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
-            os.replace(partial, path)
-        self._prune(folder)
-        return document
 
     def _check(self, version: StoreVersion) -> None:
         served = self.backend.version()

@@ -19,8 +19,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from endpoint.dumps import DumpFormat
-from endpoint.queries import load_query
+from smartregion.derived.dumps import DumpFormat
+from smartregion.derived.queries import load_query
 from smartregion.namespaces import DCAT, DCATDE, DCTERMS, FOAF, GEOCODING, SRH
 from smartregion.settings import Settings
 from smartregion.store.backend import StoreBackend
