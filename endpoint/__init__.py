@@ -19,6 +19,7 @@ BLUEPRINTS: list[str] = [
     "endpoint.catalog",
     "endpoint.sparql",
     "endpoint.geo",
+    "endpoint.ngsi_ld.views",
 ]
 
 
