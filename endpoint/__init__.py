@@ -20,6 +20,7 @@ BLUEPRINTS: list[str] = [
     "endpoint.sparql",
     "endpoint.geo",
     "endpoint.ngsi_ld.views",
+    "endpoint.features.views",
 ]
 
 
