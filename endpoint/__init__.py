@@ -21,6 +21,7 @@ BLUEPRINTS: list[str] = [
     "endpoint.geo",
     "endpoint.ngsi_ld.views",
     "endpoint.features.views",
+    "endpoint.saved_queries.views",
 ]
 
 
