@@ -138,7 +138,7 @@ def properties(thing: Thing, terms: Terms, lang: str) -> dict[str, Any]:
     for predicate, values in sorted(thing.statements.items(),
                                     key=lambda item: terms.compact(item[0])):
         tagged = {v.language: str(v) for v in values if isinstance(v, Literal) and v.language}
-        plain: list[Any] = [str(v) if isinstance(v, URIRef) else literal_value(v, terms)
+        plain: list[Any] = [literal_value(v, terms) if isinstance(v, Literal) else str(v)
                             for v in values if not (isinstance(v, Literal) and v.language)]
         if tagged:
             plain.insert(0, tagged.get(lang) or tagged.get("de") or sorted(tagged.items())[0][1])

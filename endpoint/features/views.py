@@ -326,7 +326,8 @@ def items(collection_id: str) -> ResponseReturnValue:
     features = [_with_links(feature_of(m, things.get(m.iri), vocabulary, lang), chosen)
                 for m in page]
     path = f"{ROOT}/collections/{chosen.id}/items"
-    kept = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
+    kept: dict[str, str | int] = {k: v for k, v in request.args.items()
+                                  if k not in ("offset", "f")}
     links = _links(path, offer, GEOJSON, **kept, offset=offset)
     if offset + limit < len(members):
         links.append({"href": _url(path, **{**kept, "limit": limit}, offset=offset + limit,

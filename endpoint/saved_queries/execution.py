@@ -113,7 +113,8 @@ def projection(query: SavedQuery) -> list[str]:
     """The variables a SELECT query projects, in order (for CSV columns)."""
     text = re.sub(r"(?m)^.*#PARAMS\s*$", "", query.text).replace("#VALUES", "")
     text = text.replace("#PAGE", "")
-    return [str(v) for v in prepareQuery(text).algebra.get("PV", [])]
+    variables = prepareQuery(text).algebra.get("PV") or []
+    return [str(v) for v in variables]
 
 
 @dataclass

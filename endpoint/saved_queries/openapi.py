@@ -15,14 +15,24 @@ PROBLEM = {"description": "RFC 9457 problem details naming the parameter and the
            "content": {"application/problem+json": {"schema": {"type": "object"}}}}
 
 
+def _typed(kind: str, value: str) -> Any:
+    if kind == "integer":
+        return int(value)
+    if kind == "decimal":
+        return float(value)
+    return value == "true" if kind == "boolean" else value
+
+
 def _parameter(parameter: Parameter) -> dict[str, Any]:
     schema: dict[str, Any] = dict(_SCHEMAS[parameter.type])
     if parameter.type in ("string", "iri", "key"):
         schema["maxLength"] = parameter.max_length
     if parameter.pattern:
         schema["pattern"] = f"^(?:{parameter.pattern})$"
-    if parameter.default is not None:
-        schema["default"] = parameter.default
+    if parameter.default is not None and not (parameter.type == "key"
+                                              and parameter.default.startswith("urn:")):
+        # a key's urn: default means "no filter" and is not a value a client sends
+        schema["default"] = _typed(parameter.type, parameter.default)
     if parameter.minimum is not None:
         schema["minimum"] = parameter.minimum
     if parameter.maximum is not None:
@@ -46,6 +56,7 @@ def _operation(query: SavedQuery) -> dict[str, Any]:
          "description": "media type by name instead of Accept",
          "schema": {"type": "string", "enum": ["json", "csv", "jsonld", "turtle"]}},
     ]
+    content: dict[str, Any]
     if query.kind == "construct":
         content = {"application/ld+json": {"schema": {"type": "object"}},
                    "text/turtle": {"schema": {"type": "string"}}}

@@ -177,10 +177,10 @@ def test_representations_agree(geo_client: FlaskClient) -> None:
 
     assert "type" not in keys({k: v for k, v in concise.items()
                                if k not in ("id", "type", "location")})
-    label = normalized["label"]
-    assert label == {"type": "LanguageProperty", "languageMap": {"de": "Darmstadt, Wissenschaftsstadt"}}
+    name = "Darmstadt, Wissenschaftsstadt"
+    assert normalized["label"] == {"type": "LanguageProperty", "languageMap": {"de": name}}
     in_german = geo_client.get(url, query_string={"lang": "de"}).get_json()["label"]
-    assert in_german == {"type": "Property", "value": "Darmstadt, Wissenschaftsstadt", "lang": "de"}
+    assert in_german == {"type": "Property", "value": name, "lang": "de"}
     sources = normalized["source"]
     assert isinstance(sources, list) or sources["type"] == "Relationship"
 
