@@ -19,6 +19,9 @@ BLUEPRINTS: list[str] = [
     "endpoint.catalog",
     "endpoint.sparql",
     "endpoint.geo",
+    "endpoint.ngsi_ld.views",
+    "endpoint.features.views",
+    "endpoint.saved_queries.views",
 ]
 
 

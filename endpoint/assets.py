@@ -23,6 +23,8 @@ ASSETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "leaflet": ("leaflet/dist", ("leaflet.js", "leaflet.css")),
     "leaflet/images": ("leaflet/dist/images", ("layers.png", "layers-2x.png", "marker-icon.png",
                                                "marker-icon-2x.png", "marker-shadow.png")),
+    # the API explorer of the saved-query APIs (endpoint/templates/api_explorer.html)
+    "swagger-ui": ("swagger-ui-dist", ("swagger-ui-bundle.js", "swagger-ui.css")),
 }
 
 

@@ -11,6 +11,7 @@ spellings (ckanext-dcat reads ``next``/``nextPage``, piveau ``nextPage`` or ``ne
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 PUBLIC = URIRef("http://publications.europa.eu/resource/authority/access-right/PUBLIC")
 
 DumpLookup = Callable[[str, Sequence[str], DumpFormat], DumpFile]
+# Further data services of the platform (e.g. the saved-query APIs), as "module:function"
+# names; each function(graph, settings, catalog, publisher, contact, licence, served) adds its
+# dcat:DataService nodes to the catalogue graph. Imported when a catalogue is built.
+DATA_SERVICES: list[str] = ["endpoint.saved_queries.catalog:add_data_services"]
 # The classes DCAT-AP 3 expects the values of these properties to have. Validators that do
 # not import every controlled vocabulary (SEMICeu/DCAT-AP#125) only know them if the feed
 # states them, as ckanext-dcat's own output does.
@@ -108,6 +113,11 @@ def catalog_graph(
     contact = meta.value(catalog, DCAT.contactPoint)
     _data_service(g, settings, service, publisher, contact, meta.value(catalog, DCTERMS.license))
     g.add((catalog, DCAT.service, service))
+    for name in DATA_SERVICES:
+        module, _, function = name.partition(":")
+        add = getattr(importlib.import_module(module), function)
+        add(g, settings, catalog, publisher, contact, meta.value(catalog, DCTERMS.license),
+            [e.iri for e in shown])
     for entry in shown:
         g.add((catalog, DCAT.dataset, entry.iri))
         g.add((service, DCAT.servesDataset, entry.iri))

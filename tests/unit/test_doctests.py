@@ -17,6 +17,8 @@ MODULES = [
     "endpoint.queries",
     "endpoint.schemaorg",
     "endpoint.geo",
+    "endpoint.geometry",
+    "endpoint.bound_values",
     "loaders.web_sources",
 ]
 
