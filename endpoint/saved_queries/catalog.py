@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from endpoint.datasets import KNOWLEDGE_GRAPH, dataset_iri
 from endpoint.saved_queries.declarations import saved_queries
+from smartregion.derived.datasets import KNOWLEDGE_GRAPH, dataset_iri
 from smartregion.namespaces import DCAT, DCTERMS, RDF
 from smartregion.settings import Settings
 
