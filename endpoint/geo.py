@@ -125,7 +125,15 @@ def map_points(iri: str, lang: str = "de") -> list[dict[str, object]]:
         points[place] = MapPoint(lat=parsed[1], lon=parsed[0],
                                  label=_label(row, "labelDe", "labelEn", lang, place),
                                  href=_href(place))
-    return [asdict(p) for p in points.values()]
+    return [_as_dict(p) for p in points.values()]
+
+
+def _as_dict(point: MapPoint) -> dict[str, object]:
+    """A point for the page's script; ``items`` only when there are some."""
+    data = asdict(point)
+    if not point.items:
+        del data["items"]
+    return data
 
 
 @bp.app_template_global("map_focus")
@@ -172,7 +180,7 @@ def map_page() -> ResponseReturnValue:
         points = project_points(lang)
         strings = {key: value[lang] for key, value in TEXT.items()}
         response.set_data(render_template("map.html", s=strings, points=points,
-                                          map_points_json=[asdict(p) for p in points]))
+                                          map_points_json=[_as_dict(p) for p in points]))
     return response
 
 
@@ -206,7 +214,7 @@ def _areas(rows: list[dict[str, Any]]) -> dict[str, Any]:
             geometry = shapely.from_wkt(str(row["wkt"]))
         except shapely.errors.GEOSException:
             continue  # not WKT: left off the map rather than failing it
-        name = row.get("shortDe") or row.get("labelDe")
+        name = row.get("labelDe")  # the official name (skos:prefLabel@de)
         features.append({
             "type": "Feature",
             "id": f"{found[0]}/{found[1]}",
