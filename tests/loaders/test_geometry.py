@@ -170,20 +170,3 @@ def test_map_page_lists_places_and_names_the_source(app: Flask) -> None:
     # no projects in this store: the page says so instead of drawing an empty table
     assert "Noch kein Projekt hat einen Ort mit Koordinaten." in html
 
-
-def test_geometry_shape_wants_one_point_or_polygon_wkt() -> None:
-    import pyshacl
-    from rdflib import Graph
-
-    data = Graph().parse(format="turtle", data="""
-        @prefix geo: <http://www.opengis.net/ont/geosparql#> .
-        <http://x/line> geo:hasGeometry [ geo:asWKT "LINESTRING(1 2, 3 4)"^^geo:wktLiteral ] .
-        <http://x/point> geo:hasGeometry [ geo:asWKT "POINT(1 2)"^^geo:wktLiteral ] .
-        <http://x/plain> geo:hasGeometry [ geo:asWKT "POINT(1 2)" ] .
-    """)
-    shapes = Graph().parse(PROJECT_DIR / "shapes" / "geometry.ttl")
-    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes)
-    focus = {str(data.value(predicate=GEO.hasGeometry, object=node))
-             for node in report.objects(None, URIRef("http://www.w3.org/ns/shacl#focusNode"))}
-    assert not conforms
-    assert focus == {"http://x/line", "http://x/plain"}
