@@ -44,6 +44,8 @@ def test_editor_replaces_the_form_and_runs_a_typed_query(visit: Visit) -> None:
     assert "?sub ?pred ?obj" not in opened_with  # not YASGUI's default query
     # the editor draws its text (it stayed blank when started in a hidden holder)
     assert "SmartRegionProject" in page.locator("#yasgui .CodeMirror-code").inner_text()
+    first_line = page.locator("#yasgui .CodeMirror-line").first.bounding_box()
+    assert first_line is not None and first_line["height"] > 5 and first_line["width"] > 100
     visit.shot("sparql-editor", keep=True)
 
     page.locator("#yasgui .CodeMirror").click()
