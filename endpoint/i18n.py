@@ -25,6 +25,7 @@ UI: dict[str, dict[str, str]] = {
     "nav_municipalities": {"de": "Kommunen", "en": "Municipalities"},
     "nav_organisations": {"de": "Organisationen", "en": "Organisations"},
     "nav_events": {"de": "Veranstaltungen", "en": "Events"},
+    "nav_map": {"de": "Karte", "en": "Map"},
     "nav_search": {"de": "Suche", "en": "Search"},
     "nav_sparql": {"de": "SPARQL", "en": "SPARQL"},
     "nav_catalog": {"de": "Datenkatalog", "en": "Data catalogue"},

@@ -29,6 +29,7 @@ from endpoint.result_cache import CachedResult, ResultCache
 from endpoint.service_description import serialize_description
 from endpoint.sparql_protocol import SparqlRequest, choose_formats, parse_request, prefers_html
 from smartregion.formats import graph_format
+from smartregion.namespaces import PREFIXES
 from smartregion.store.backend import QueryLimitError, QueryResult, QuerySyntaxError, StoreError
 from smartregion.store.executor import (
     ClientOverLimit,
@@ -333,7 +334,8 @@ def _ui_page(query: str | None) -> Response:
         "yasgui": (VENDOR_DIR / "yasgui.min.js").is_file(),
         "result_offers": RESULTS_OFFERS, "lang": lang,
         "config": {"endpoint": url_for("sparql.sparql"), "query": query or "",
-                   "examples": {e["name"]: e["query"] for e in examples}},
+                   "examples": {e["name"]: e["query"] for e in examples},
+                   "prefixes": PREFIXES, "tabName": strings["query_label"]},
     }
     response = Response(render_template("sparql.html", **context), mimetype="text/html")
     add_vary(response, "Accept")

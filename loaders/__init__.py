@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from loaders.curated import curated_sources
+from loaders.geometry import geometry_sources
 from loaders.gv100ad import gv100ad_sources
 from loaders.source import Source
 from smartregion.settings import Settings
 
 SourceFactory = Callable[[Settings], dict[str, Source]]
 
-SOURCE_FACTORIES: list[SourceFactory] = [curated_sources, gv100ad_sources]  # type: ignore[list-item]
+# geometry_sources after curated_sources: data/geometry holds GeoJSON, not curated YAML
+SOURCE_FACTORIES: list[SourceFactory] = [
+    curated_sources, gv100ad_sources, geometry_sources]  # type: ignore[list-item]
 
 
 def available_sources(settings: Settings) -> dict[str, Source]:

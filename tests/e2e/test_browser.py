@@ -5,106 +5,20 @@ screenshots of every step. Any request to a host other than the local server fai
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
+
+from tests.e2e.browsing import Visit, browser, visit
 
 if TYPE_CHECKING:  # the fixture's type only; conftest modules are not imported by tests
     from tests.e2e.conftest import LiveServer
 
+__all__ = ["browser", "visit"]  # fixtures used by the tests below
+
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Debian's chromium under Playwright (never a downloaded browser)."""
-    if importlib.util.find_spec("playwright") is None:
-        pytest.skip("the playwright package is not installed (pip install -e '.[test]')")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run 'make browser' (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                              headless=True)
-        yield chromium
-        chromium.close()
-
-
-class Visit:
-    """One browsing session: a page, the requests it made, and numbered screenshots."""
-
-    def __init__(self, browser: object, server: LiveServer, shots: Path, locale: str) -> None:
-        self.server = server
-        self.shots = shots
-        self.count = 0
-        self.foreign: list[str] = []
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        host = urlsplit(server.url).netloc
-        self.context = browser.new_context(locale=locale)  # type: ignore[attr-defined]
-
-        def guard(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if urlsplit(url).netloc != host and not url.startswith(("data:", "blob:")):
-                self.foreign.append(url)
-                route.abort()  # type: ignore[attr-defined]
-            else:
-                route.continue_()  # type: ignore[attr-defined]
-
-        self.context.route("**/*", guard)
-        self.page = self.context.new_page()
-        def on_response(response: object) -> None:
-            if response.status >= 400:  # type: ignore[attr-defined]
-                self.failed.append(f"{response.status} {response.url}")  # type: ignore[attr-defined]
-
-        def on_console(message: object) -> None:
-            if message.type == "error":  # type: ignore[attr-defined]
-                self.errors.append(message.text)  # type: ignore[attr-defined]
-
-        self.page.on("response", on_response)
-        self.page.on("console", on_console)
-
-    def shot(self, name: str) -> None:
-        self.count += 1
-        self.page.screenshot(path=str(self.shots / f"{self.count:02d}-{name}.png"), full_page=True)
-
-    def follow(self, action: Callable[[], object]) -> None:
-        """Do ``action`` (a click, a key press) and wait for the page it navigates to."""
-        with self.page.expect_navigation():
-            action()
-        self.page.wait_for_load_state()
-
-    def h1(self) -> str:
-        return str(self.page.locator("h1").first.inner_text()).strip()
-
-    def lang(self) -> str:
-        return str(self.page.locator("html").get_attribute("lang"))
-
-    def close(self) -> None:
-        self.context.close()
-
-
-@pytest.fixture
-def visit(browser: object, live_server: LiveServer, tmp_path: Path) -> Iterator[Visit]:
-    session = Visit(browser, live_server, tmp_path, "de-DE")
-    yield session
-    session.close()
-    assert session.foreign == [], f"requests to other hosts: {session.foreign}"
-    assert session.failed == [], f"failed requests: {session.failed}"
-    assert session.errors == [], f"console errors: {session.errors}"
-    assert len(list(tmp_path.glob("*.png"))) == session.count
 
 
 def test_home_project_municipality_kreis_language_and_search(visit: Visit) -> None:
@@ -190,4 +104,4 @@ def test_english_browser_gets_english_pages(browser: object, live_server: LiveSe
         session.shot("projects-filtered-en")
     finally:
         session.close()
-    assert session.foreign == [] and session.failed == [] and session.errors == []
+    session.check_clean()
