@@ -115,6 +115,9 @@ UI: dict[str, dict[str, str]] = {
     "kind_offer": {"de": "Angebot", "en": "Offer"},
     "kind_membership": {"de": "Mitgliedschaft", "en": "Membership"},
     "kind_renaming": {"de": "Umbenennung", "en": "Renaming"},
+    "kind_local-authority": {"de": "Gebietskörperschaft", "en": "Local authority"},
+    "kind_platform": {"de": "Digitalplattform", "en": "Digital platform"},
+    "kind_relation-period": {"de": "Zeitraum einer Beziehung", "en": "Relation period"},
     # search
     "search_label": {"de": "Suchbegriff", "en": "Search term"},
     "search_button": {"de": "Suchen", "en": "Search"},

@@ -2,7 +2,8 @@
 context ``ontology/context.jsonld``.
 
 Every entity is a YAML mapping with ``id`` and ``type``; a file holds one mapping or a list
-of them. Identifiers are relative to ``{base}id/`` (``id: project/smart-kassel``). The JSON-LD
+of them. The record of a replaced IRI has no ``type`` but ``replacedBy`` (and ``deprecated:
+true``), so the old IRI stays resolvable and names its successor. Identifiers are relative to ``{base}id/`` (``id: project/smart-kassel``). The JSON-LD
 processor silently drops keys it does not know, so this module checks every key and every
 type against the context first, and remembers the file and line of each entity for error
 messages.
@@ -174,9 +175,13 @@ def check_entity(entity: dict[str, Any], context: Context, location: str) -> Non
             where, "id-form", f"id {entity['id']!r} must look like 'kind/key' (e.g. project/x)"
         )
     types = entity.get("type")
-    if types is None:
-        raise SourceError(where, "required-type", f"entity {entity['id']!r} has no 'type'")
-    for type_name in types if isinstance(types, list) else [types]:
+    if types is None and "replacedBy" not in entity:
+        # Only the record of a replaced IRI has no type: it points to its replacement.
+        raise SourceError(
+            where, "required-type",
+            f"entity {entity['id']!r} has no 'type' (only a replaced IRI with 'replacedBy' may omit it)",
+        )
+    for type_name in [] if types is None else types if isinstance(types, list) else [types]:
         if type_name not in context.classes:
             known = ", ".join(sorted(context.classes))
             raise SourceError(
