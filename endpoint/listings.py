@@ -15,6 +15,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
+from endpoint.field_mapping import preferred_field
 from endpoint.i18n import localized, translate
 from endpoint.ontology import SCHEME_BASE, Vocabulary, pick
 from endpoint.pages import Link, Linker
@@ -174,7 +175,10 @@ def facet_options(
     if "facets" not in cache:
         facets: dict[str, dict[str, dict[str, list[str]]]] = {}
         for row in backend.select(load_query("project_facets")):
-            names = facets.setdefault(str(row["facet"]), {}).setdefault(str(row["value"]), {})
+            value = str(row["value"])
+            if str(row["facet"]) == "field":  # one choice per exact-match group of fields
+                value = preferred_field(vocabulary, value)
+            names = facets.setdefault(str(row["facet"]), {}).setdefault(value, {})
             for code in ("de", "en"):
                 if code in row:
                     names.setdefault(code, []).append(str(row[code]))

@@ -18,6 +18,7 @@ from rdflib import Literal, URIRef
 from endpoint import backend_of, settings_of
 from endpoint.caching import make_conditional
 from endpoint.errors import Problem
+from endpoint.field_mapping import field_bindings
 from endpoint.i18n import current_language, translate
 from endpoint.listings import (
     MUNICIPALITY_FILTERS,
@@ -167,6 +168,7 @@ def projects() -> ResponseReturnValue:
     backend, lang, page = backend_of(current_app), current_language(), _page_number()
     vocab = vocabulary(settings_of(current_app).ontology_dir)
     bindings, params = _filters(PROJECT_FILTERS)
+    bindings.update(field_bindings(vocab, bindings))  # the field filter follows the scheme's mapping
     total = count(backend, "projects_count", bindings)
     rows = page_rows(backend, "projects_list", bindings, page, _page_size()) if total else []
     linker = _linker()
