@@ -287,6 +287,24 @@ def dump(ctx: click.Context, output: Path, source: str | None) -> None:
     click.echo(f"wrote {output} ({output.stat().st_size} bytes)")
 
 
+@main.command()
+@click.pass_context
+def stats(ctx: click.Context) -> None:
+    """Print what the served data holds: things per kind, projects per Kreis (with how many
+    have a date and a status) and the Kreise without a project. The home page shows the same."""
+    from smartregion.stats import collection_stats, format_stats
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
+    try:
+        if backend.version() is None:
+            click.echo("Error: the store holds no data yet; run 'smartregion load' first.", err=True)
+            ctx.exit(2)
+        click.echo(format_stats(collection_stats(backend)))
+    finally:
+        backend.close()
+
+
 @main.command("settings")
 @click.pass_context
 def show_settings(ctx: click.Context) -> None:
