@@ -23,10 +23,9 @@ from rdflib.namespace import SKOS
 from rdflib.term import Identifier
 
 from endpoint.ontology import SCHEME_BASE, Vocabulary
+from smartregion.namespaces import FIELDS_PREFERRED_GROUP as PREFERRED_GROUP
 
 FIELD_SCHEME = SCHEME_BASE + "field-of-action"
-PREFERRED_GROUP = URIRef(FIELD_SCHEME + "/group-starke-heimat-hessen")
-"""The grouping whose concepts name an exact-match group (the Themenfelder of the funding)."""
 
 FIELD_VARIABLES = ("wantField", *(f"wantField{n}" for n in range(2, 9)))
 """The variables of the listing queries that carry the concepts a field filter accepts."""

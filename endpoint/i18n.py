@@ -174,8 +174,10 @@ UI: dict[str, dict[str, str]] = {
     "count_platforms": {"de": "Digitalplattformen", "en": "Digital platforms"},
     "home_districts": {"de": "Projekte je Kreis", "en": "Projects per district"},
     "home_districts_note": {
-        "de": "Ein Projekt zählt für jeden Kreis, den es nennt oder in dem eine seiner Kommunen liegt.",
-        "en": "A project counts for every district it names or in which one of its municipalities lies.",
+        "de": "Ein Projekt zählt für jeden Kreis, den es nennt oder in dem eine seiner "
+              "Kommunen liegt.",
+        "en": "A project counts for every district it names or in which one of its "
+              "municipalities lies.",
     },
     "home_with_date": {"de": "mit Datum", "en": "with a date"},
     "home_with_status": {"de": "mit Status", "en": "with a status"},

@@ -167,7 +167,7 @@ def projects() -> ResponseReturnValue:
     backend, lang, page = backend_of(current_app), current_language(), _page_number()
     vocab = vocabulary(settings_of(current_app).ontology_dir)
     bindings, params = _filters(PROJECT_FILTERS)
-    bindings.update(field_bindings(vocab, bindings))  # the field filter follows the scheme's mapping
+    bindings.update(field_bindings(vocab, bindings))  # the field follows the scheme's mapping
     total = count(backend, "projects_count", bindings)
     rows = page_rows(backend, "projects_list", bindings, page, _page_size()) if total else []
     linker = _linker()

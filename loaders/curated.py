@@ -3,10 +3,10 @@ context ``ontology/context.jsonld``.
 
 Every entity is a YAML mapping with ``id`` and ``type``; a file holds one mapping or a list
 of them. The record of a replaced IRI has no ``type`` but ``replacedBy`` (and ``deprecated:
-true``), so the old IRI stays resolvable and names its successor. Identifiers are relative to ``{base}id/`` (``id: project/smart-kassel``). The JSON-LD
-processor silently drops keys it does not know, so this module checks every key and every
-type against the context first, and remembers the file and line of each entity for error
-messages.
+true``), so the old IRI stays resolvable and names its successor. Identifiers are relative to
+``{base}id/`` (``id: project/smart-kassel``). The JSON-LD processor silently drops keys it does
+not know, so this module checks every key and every type against the context first, and
+remembers the file and line of each entity for error messages.
 """
 
 from __future__ import annotations
@@ -179,7 +179,8 @@ def check_entity(entity: dict[str, Any], context: Context, location: str) -> Non
         # Only the record of a replaced IRI has no type: it points to its replacement.
         raise SourceError(
             where, "required-type",
-            f"entity {entity['id']!r} has no 'type' (only a replaced IRI with 'replacedBy' may omit it)",
+            f"entity {entity['id']!r} has no 'type' "
+            "(only a replaced IRI with 'replacedBy' may omit it)",
         )
     for type_name in [] if types is None else types if isinstance(types, list) else [types]:
         if type_name not in context.classes:

@@ -60,7 +60,8 @@ WHERE {
   OPTIONAL {
     { GRAPH ?g2 { ?project srh:district ?district } }
     UNION
-    { GRAPH ?g3 { ?project srh:municipality ?m } GRAPH ?g4 { ?m schema:containedInPlace ?district } }
+    { GRAPH ?g3 { ?project srh:municipality ?m }
+      GRAPH ?g4 { ?m schema:containedInPlace ?district } }
     GRAPH ?g5 { ?project a srh:SmartRegionProject }
     OPTIONAL {
       { GRAPH ?g6 { ?project schema:startDate|schema:endDate|srh:startYear|srh:endYear ?when } }
