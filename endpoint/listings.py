@@ -198,11 +198,14 @@ def filter_widgets(
     widgets = []
     for spec in specs:
         choices = []
+        wanted = params.get(spec.name)
+        if spec.name == "field" and wanted:  # a field is shown as its exact-match group
+            wanted = key_of(preferred_field(vocabulary, f"{SCHEME_BASE}field-of-action/{wanted}"))
         for value, names in options.get(spec.name, []):
             found = pick(names, lang) or vocabulary.label(value, lang)
             text = found[0] if found else key_of(value)
             key = key_of(value)
-            choices.append(Option(key, text, params.get(spec.name) == key))
+            choices.append(Option(key, text, wanted == key))
         if spec.name == "year":
             choices.sort(key=lambda o: o.value, reverse=True)
         else:
