@@ -219,6 +219,40 @@ def _check_value(
             check_entity(item, context, location)
 
 
+def source_gaps(entities: list[dict[str, Any]], context: Context) -> list[str]:
+    """What lacks a source: entities (top level) without ``source``, and figures (amounts,
+    rates, counts, dates, years) on an entity, nested or not, that has no ``source`` itself.
+
+    Each gap reads ``line: id: what``. The shapes ask every top-level entity for
+    ``dct:source``; this check also covers the nested entities (a funding inside a project,
+    a dated relation) whose figures must be as traceable as the rest.
+    """
+    gaps: list[str] = []
+
+    def visit(entity: dict[str, Any], top: bool) -> None:
+        where = f"{entity.get(LINE_KEY, 0)}: {entity.get('id')}"
+        figures = sorted(k for k in entity if _is_figure(k, context))
+        if "source" not in entity:
+            if top:
+                gaps.append(f"{where}: no source")
+            elif figures:
+                gaps.append(f"{where}: {', '.join(figures)} without a source on the entity")
+        for key, value in entity.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and key != LINE_KEY and "id" in item:
+                    visit(item, top=False)
+
+    for entity in entities:
+        visit(entity, top=True)
+    return gaps
+
+
+def _is_figure(key: str, context: Context) -> bool:
+    """A number, date or year (a boolean flag is no figure)."""
+    datatype = context.properties.get(key, {}).get("@type")
+    return _is_typed(key, context) and datatype != "xsd:boolean"
+
+
 def _ids(entity: dict[str, Any]) -> list[tuple[str, int]]:
     """Identifiers defined by an entity and by the entities nested in it."""
     found = [(str(entity["id"]), int(entity.get(LINE_KEY, 0)))]
