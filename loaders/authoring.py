@@ -149,27 +149,33 @@ def load_choices(settings: Settings, graph: Graph) -> Choices:
 
 
 def search(choices: list[Choice], text: str) -> list[Choice]:
-    """The choices whose name (or key) contains ``text``, case- and accent-insensitive; a name
-    that starts with ``text`` comes first."""
+    """The choices whose name (or key) contains ``text``, ignoring case and accents ("gross"
+    finds Groß-Gerau, "buedingen" and "budingen" find Büdingen); a name that starts with
+    ``text`` comes first."""
     wanted = _fold(text)
     if not wanted:
         return []
     hits = [c for c in choices
-            if any(wanted in _fold(n) for n in (c.name, *c.names, c.ref.rsplit("/", 1)[-1]))]
+            if any(wanted in folded for n in (c.name, *c.names, c.ref.rsplit("/", 1)[-1])
+                   for folded in (_fold(n), _fold(_umlauts(n))))]
     return sorted(hits, key=lambda c: (not _fold(c.name).startswith(wanted), _fold(c.name)))
 
 
+def _umlauts(text: str) -> str:
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"),
+                          ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue")):
+        text = text.replace(umlaut, plain)
+    return text
+
+
 def _fold(text: str) -> str:
+    text = text.replace("ß", "ss").replace("ẞ", "SS")
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 def slug(text: str) -> str:
     """A key for ``/id/project/{key}`` from a name: lower-case ASCII words joined by ``-``."""
-    text = text.replace("ß", "ss")
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"),
-                          ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue")):
-        text = text.replace(umlaut, plain)
-    words = re.findall(r"[a-z0-9]+", _fold(text))
+    words = re.findall(r"[a-z0-9]+", _fold(_umlauts(text)))
     return "-".join(words)[:80].strip("-")
 
 
@@ -180,7 +186,10 @@ def parse_when(text: str) -> tuple[str, str] | None:
     if not text:
         return None
     if DATE.match(text):
-        dt.date.fromisoformat(text)  # rejects 2024-02-30
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is no day of the calendar") from None
         return "Date", text
     if YEAR.match(text):
         return "Year", text
