@@ -189,11 +189,12 @@ def parse_when(text: str) -> tuple[str, str] | None:
         try:
             dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{text!r} is no day of the calendar") from None
+            raise ValueError(f"{text!r}: kein Kalendertag / no day of the calendar") from None
         return "Date", text
     if YEAR.match(text):
         return "Year", text
-    raise ValueError(f"{text!r} is neither a year (JJJJ) nor a date (JJJJ-MM-TT)")
+    raise ValueError(f"{text!r}: weder Jahr (JJJJ) noch Datum (JJJJ-MM-TT) / "
+                     "neither a year nor a date")
 
 
 def parse_amount(text: str) -> str | None:
@@ -205,7 +206,7 @@ def parse_amount(text: str) -> str | None:
     if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+(,\d+)?", text):
         text = text.replace(".", "").replace(",", ".")
     if not re.fullmatch(r"\d+(\.\d+)?", text):
-        raise ValueError(f"{text!r} is no amount in euros")
+        raise ValueError(f"{text!r}: kein Euro-Betrag / no amount in euros")
     return text
 
 
@@ -213,7 +214,7 @@ def parse_url(text: str) -> str:
     """A source URL (http or https). Raises ``ValueError`` otherwise."""
     text = text.strip()
     if not re.fullmatch(r"https?://[^\s]+\.[^\s]+", text):
-        raise ValueError(f"{text!r} is no http(s) URL")
+        raise ValueError(f"{text!r}: keine http(s)-URL / no http(s) URL")
     return text
 
 
@@ -280,7 +281,8 @@ def project_yaml(draft: ProjectDraft, today: dt.date) -> str:
 def project_path(folder: Path, key: str) -> Path:
     """Where the file of project ``key`` goes."""
     if not KEY_PATTERN.match(key):
-        raise ValueError(f"{key!r} cannot be a key (letters, digits, '-', '_', '.')")
+        raise ValueError(f"{key!r}: als Kennung nur Buchstaben, Ziffern, '-', '_', '.' / "
+                         "a key has only letters, digits, '-', '_', '.'")
     return folder / f"{key}.yaml"
 
 
@@ -292,7 +294,8 @@ def _pick_listed(options: list[Choice], answer: str) -> list[Choice]:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= len(options):
-            raise ValueError(f"{part!r} is not one of the numbers 1–{len(options)}")
+            raise ValueError(f"{part!r}: keine der Nummern / not one of the numbers "
+                             f"1–{len(options)}")
         picked.append(options[int(part) - 1])
     return picked
 

@@ -346,11 +346,12 @@ def new_project(ctx: click.Context, folder: Path | None) -> None:
     if report.violations or report.warnings:
         click.echo(report.text())
     if not report.conforms:
-        click.echo(f"{len(report.violations)} violation(s): edit {path} and run "
-                   f"'smartregion validate {path}'.")
+        click.echo(f"{len(report.violations)} Verstoß/Verstöße / violation(s): {path} bearbeiten "
+                   f"und prüfen / edit it and check with 'smartregion validate {path}'.")
         ctx.exit(1)
-    click.echo(f"Conforms ({len(report.warnings)} warning(s)). Next: "
-               "'smartregion load projects', then open the project page.")
+    click.echo(f"Gültig / conforms ({len(report.warnings)} Hinweis(e) / warning(s)). "
+               f"Weiter / next: 'smartregion load projects', dann / then "
+               f"{settings.base_uri}doc/project/{draft.key}")
 
 
 @main.command()
