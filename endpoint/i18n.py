@@ -116,6 +116,9 @@ UI: dict[str, dict[str, str]] = {
     "kind_offer": {"de": "Angebot", "en": "Offer"},
     "kind_membership": {"de": "Mitgliedschaft", "en": "Membership"},
     "kind_renaming": {"de": "Umbenennung", "en": "Renaming"},
+    "kind_local-authority": {"de": "Gebietskörperschaft", "en": "Local authority"},
+    "kind_platform": {"de": "Digitalplattform", "en": "Digital platform"},
+    "kind_relation-period": {"de": "Zeitraum einer Beziehung", "en": "Relation period"},
     # search
     "search_label": {"de": "Suchbegriff", "en": "Search term"},
     "search_button": {"de": "Suchen", "en": "Search"},
@@ -166,6 +169,23 @@ UI: dict[str, dict[str, str]] = {
     "count_programmes": {"de": "Förderprogramme", "en": "Funding programmes"},
     "count_events": {"de": "Veranstaltungen", "en": "Events"},
     "count_triples": {"de": "Tripel", "en": "Triples"},
+    "count_fundings": {"de": "Förderungen", "en": "Fundings"},
+    "count_local_authorities": {"de": "Gebietskörperschaften", "en": "Local authorities"},
+    "count_offers": {"de": "Angebote", "en": "Offers"},
+    "count_platforms": {"de": "Digitalplattformen", "en": "Digital platforms"},
+    "home_districts": {"de": "Projekte je Kreis", "en": "Projects per district"},
+    "home_districts_note": {
+        "de": "Ein Projekt zählt für jeden Kreis, den es nennt oder in dem eine seiner "
+              "Kommunen liegt.",
+        "en": "A project counts for every district it names or in which one of its "
+              "municipalities lies.",
+    },
+    "home_with_date": {"de": "mit Datum", "en": "with a date"},
+    "home_with_status": {"de": "mit Status", "en": "with a status"},
+    "home_projects_detail": {
+        "de": "{dated} von {total} Projekten nennen ein Datum, {stated} einen Status.",
+        "en": "{dated} of {total} projects state a date, {stated} a status.",
+    },
     # vocabulary
     "ontology": {"de": "Ontologie", "en": "Ontology"},
     "classes": {"de": "Klassen", "en": "Classes"},

@@ -15,6 +15,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
+from endpoint.field_mapping import preferred_field
 from endpoint.i18n import localized, translate
 from endpoint.ontology import SCHEME_BASE, Vocabulary, pick
 from endpoint.pages import Link, Linker
@@ -193,7 +194,10 @@ def facet_options(
     if "facets" not in cache:
         facets: dict[str, dict[str, dict[str, list[str]]]] = {}
         for row in backend.select(load_query("project_facets")):
-            names = facets.setdefault(str(row["facet"]), {}).setdefault(str(row["value"]), {})
+            value = str(row["value"])
+            if str(row["facet"]) == "field":  # one choice per exact-match group of fields
+                value = preferred_field(vocabulary, value)
+            names = facets.setdefault(str(row["facet"]), {}).setdefault(value, {})
             for code in ("de", "en"):
                 if code in row:
                     names.setdefault(code, []).append(str(row[code]))
@@ -213,11 +217,14 @@ def filter_widgets(
     widgets = []
     for spec in specs:
         choices = []
+        wanted = params.get(spec.name)
+        if spec.name == "field" and wanted:  # a field is shown as its exact-match group
+            wanted = key_of(preferred_field(vocabulary, f"{SCHEME_BASE}field-of-action/{wanted}"))
         for value, names in options.get(spec.name, []):
             found = pick(names, lang) or vocabulary.label(value, lang)
             text = found[0] if found else key_of(value)
             key = key_of(value)
-            choices.append(Option(key, text, params.get(spec.name) == key))
+            choices.append(Option(key, text, wanted == key))
         if spec.name == "year":
             choices.sort(key=lambda o: o.value, reverse=True)
         else:

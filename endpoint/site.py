@@ -18,6 +18,7 @@ from rdflib import Literal, URIRef
 from endpoint import backend_of, settings_of
 from endpoint.caching import make_conditional
 from endpoint.errors import Problem
+from endpoint.field_mapping import field_bindings
 from endpoint.i18n import current_language, translate
 from endpoint.listings import (
     MUNICIPALITY_FILTERS,
@@ -39,6 +40,7 @@ from endpoint.ontology import vocabulary
 from endpoint.pages import Link, Linker, literal_text
 from endpoint.queries import load_query, paged
 from endpoint.schemaorg import script_safe
+from smartregion.stats import collection_stats
 from smartregion.uris import KINDS
 
 bp = Blueprint("site", __name__)
@@ -91,24 +93,22 @@ def home() -> ResponseReturnValue:
     """What the platform is, what it holds, and where to start."""
     backend = backend_of(current_app)
     cache = _cache()
-    if "counts" not in cache:
-        counts = {str(r["what"]): int(r["n"]) for r in backend.select(load_query("home_counts"))}
-        counts["triples"] = count(backend, "triple_count", None)
-        cache["counts"] = counts
+    if "stats" not in cache:
+        cache["stats"] = collection_stats(backend)  # the same figures as `smartregion stats`
+        cache["triples"] = count(backend, "triple_count", None)
     version = backend.version()
     lang = current_language()
 
     def produce() -> str:
-        order = ("projects", "municipalities", "districts", "organisations", "programmes",
-                 "events", "triples")
-        counts = [(key, cache["counts"].get(key, 0)) for key in order]
+        stats = cache["stats"]
+        counts = [*stats.kinds.items(), ("triples", cache["triples"])]
         site = {"@context": "https://schema.org", "@type": "WebSite", "name":
                 translate("site_name", lang), "url": request.url_root,
                 "potentialAction": {"@type": "SearchAction",
                                     "target": request.url_root + "search?q={query}",
                                     "query-input": "required name=query"}}
         return render_template(
-            "home.html", counts=counts, jsonld=script_safe(site),
+            "home.html", counts=counts, stats=stats, jsonld=script_safe(site),
             version=literal_text(Literal(version.created.isoformat(), datatype=_DT), lang)[0]
             if version else None,
         )
@@ -164,6 +164,7 @@ def projects() -> ResponseReturnValue:
     backend, lang, page = backend_of(current_app), current_language(), _page_number()
     vocab = vocabulary(settings_of(current_app).ontology_dir)
     bindings, params = _filters(PROJECT_FILTERS)
+    bindings.update(field_bindings(vocab, bindings))  # the field follows the scheme's mapping
     total = count(backend, "projects_count", bindings)
     rows = page_rows(backend, "projects_list", bindings, page, _page_size()) if total else []
     linker = _linker()

@@ -2,10 +2,11 @@
 context ``ontology/context.jsonld``.
 
 Every entity is a YAML mapping with ``id`` and ``type``; a file holds one mapping or a list
-of them. Identifiers are relative to ``{base}id/`` (``id: project/smart-kassel``). The JSON-LD
-processor silently drops keys it does not know, so this module checks every key and every
-type against the context first, and remembers the file and line of each entity for error
-messages.
+of them. The record of a replaced IRI has no ``type`` but ``replacedBy`` (and ``deprecated:
+true``), so the old IRI stays resolvable and names its successor. Identifiers are relative to
+``{base}id/`` (``id: project/smart-kassel``). The JSON-LD processor silently drops keys it does
+not know, so this module checks every key and every type against the context first, and
+remembers the file and line of each entity for error messages.
 """
 
 from __future__ import annotations
@@ -174,9 +175,14 @@ def check_entity(entity: dict[str, Any], context: Context, location: str) -> Non
             where, "id-form", f"id {entity['id']!r} must look like 'kind/key' (e.g. project/x)"
         )
     types = entity.get("type")
-    if types is None:
-        raise SourceError(where, "required-type", f"entity {entity['id']!r} has no 'type'")
-    for type_name in types if isinstance(types, list) else [types]:
+    if types is None and "replacedBy" not in entity:
+        # Only the record of a replaced IRI has no type: it points to its replacement.
+        raise SourceError(
+            where, "required-type",
+            f"entity {entity['id']!r} has no 'type' "
+            "(only a replaced IRI with 'replacedBy' may omit it)",
+        )
+    for type_name in [] if types is None else types if isinstance(types, list) else [types]:
         if type_name not in context.classes:
             known = ", ".join(sorted(context.classes))
             raise SourceError(
@@ -211,6 +217,40 @@ def _check_value(
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
             check_entity(item, context, location)
+
+
+def source_gaps(entities: list[dict[str, Any]], context: Context) -> list[str]:
+    """What lacks a source: entities (top level) without ``source``, and figures (amounts,
+    rates, counts, dates, years) on an entity, nested or not, that has no ``source`` itself.
+
+    Each gap reads ``line: id: what``. The shapes ask every top-level entity for
+    ``dct:source``; this check also covers the nested entities (a funding inside a project,
+    a dated relation) whose figures must be as traceable as the rest.
+    """
+    gaps: list[str] = []
+
+    def visit(entity: dict[str, Any], top: bool) -> None:
+        where = f"{entity.get(LINE_KEY, 0)}: {entity.get('id')}"
+        figures = sorted(k for k in entity if _is_figure(k, context))
+        if "source" not in entity:
+            if top:
+                gaps.append(f"{where}: no source")
+            elif figures:
+                gaps.append(f"{where}: {', '.join(figures)} without a source on the entity")
+        for key, value in entity.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and key != LINE_KEY and "id" in item:
+                    visit(item, top=False)
+
+    for entity in entities:
+        visit(entity, top=True)
+    return gaps
+
+
+def _is_figure(key: str, context: Context) -> bool:
+    """A number, date or year (a boolean flag is no figure)."""
+    datatype = context.properties.get(key, {}).get("@type")
+    return _is_typed(key, context) and datatype != "xsd:boolean"
 
 
 def _ids(entity: dict[str, Any]) -> list[tuple[str, int]]:

@@ -298,6 +298,92 @@ def dump(ctx: click.Context, output: Path, source: str | None) -> None:
     click.echo(f"wrote {output} ({output.stat().st_size} bytes)")
 
 
+@main.group()
+def new() -> None:
+    """Write a new curated file by answering questions (no RDF knowledge needed)."""
+
+
+@new.command("project")
+@click.option(
+    "--output", "folder", type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the file (default: the 'projects' folder of SMARTREGION_SOURCE_DIR).",
+)
+@click.pass_context
+def new_project(ctx: click.Context, folder: Path | None) -> None:
+    """Ask for a new smart-region project and write it as data/projects/{key}.yaml.
+
+    Offers the published municipalities, Kreise, organisations, programmes, fields of action and
+    status values; then checks the file like 'smartregion validate' (exit code 0: conforms,
+    1: the file breaks a rule and needs editing). Load it with 'smartregion load projects'.
+    """
+    import datetime as dt
+
+    from loaders.authoring import (
+        ask_project,
+        load_choices,
+        project_path,
+        project_yaml,
+        published_graph,
+    )
+    from loaders.pipeline import LoadFailed, check_paths
+
+    settings = _settings(ctx)
+    folder = folder or settings.source_dir / "projects"
+    backend = open_backend(settings)
+    try:
+        graph = published_graph(settings, backend)
+        choices = load_choices(settings, graph)
+        known = {str(s) for s in graph.subjects()}
+
+        def taken(key: str) -> bool:
+            return (project_path(folder, key).exists()
+                    or f"{settings.base_uri}id/project/{key}" in known)
+
+        def ask(question: str, default: str) -> str:
+            return str(click.prompt(question, default=default, show_default=bool(default)))
+
+        draft = ask_project(choices, ask, click.echo, taken)
+        path = project_path(folder, draft.key)
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(project_yaml(draft, dt.date.today()), encoding="utf-8")
+        click.echo(f"Geschrieben / written: {path}")
+        try:
+            report = check_paths([path], settings, backend)
+        except LoadFailed as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+    finally:
+        backend.close()
+    if report.violations or report.warnings:
+        click.echo(report.text())
+    if not report.conforms:
+        click.echo(f"{len(report.violations)} Verstoß/Verstöße / violation(s): {path} bearbeiten "
+                   f"und prüfen / edit it and check with 'smartregion validate {path}'.")
+        ctx.exit(1)
+    click.echo(f"Gültig / conforms ({len(report.warnings)} Hinweis(e) / warning(s)). "
+               f"Weiter / next: 'smartregion load projects', dann / then "
+               f"{settings.base_uri}doc/project/{draft.key}")
+
+
+@main.command()
+@click.pass_context
+def stats(ctx: click.Context) -> None:
+    """Print what the served data holds: things per kind, projects per Kreis (with how many
+    have a date and a status) and the Kreise without a project. The home page shows the same."""
+    from smartregion.stats import collection_stats, format_stats
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
+    try:
+        if backend.version() is None:
+            click.echo("Error: the store holds no data yet; run 'smartregion load' first.",
+                       err=True)
+            ctx.exit(2)
+        click.echo(format_stats(collection_stats(backend)))
+    finally:
+        backend.close()
+
+
 @main.command("settings")
 @click.pass_context
 def show_settings(ctx: click.Context) -> None:

@@ -21,6 +21,10 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 SF = Namespace("http://www.opengis.net/ont/sf#")
 
+FIELDS_PREFERRED_GROUP = SCHEME["field-of-action/group-starke-heimat-hessen"]
+"""The grouping of the fields-of-action scheme whose concepts name an exact-match group: where a
+field of 2020 and a Themenfeld of "Starke Heimat Hessen" mean the same, the Themenfeld is shown."""
+
 PREFIXES: dict[str, str] = {
     "srh": str(SRH),
     "scheme": str(SCHEME),

@@ -26,6 +26,9 @@ KINDS = (
     "offer",
     "membership",
     "organisation-change",
+    "local-authority",
+    "platform",
+    "relation-period",
 )
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 META_GRAPH = "meta"

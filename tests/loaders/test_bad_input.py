@@ -34,6 +34,13 @@ CASES = {
     "negative-amount.yaml": (1, "srh:amountEUR", ":7"),
     "dangling-municipality.yaml": (1, "srh:municipality", ":2"),
     "dangling-organisation.yaml": (1, "srh:partner", ":2"),
+    # the model of issue 14: bodies act, areas do not; rates; dated links; replaced IRIs
+    "place-as-lead.yaml": (1, "local-authority/06411000", ":2"),
+    "local-authority-wrong-key.yaml": (1, "AGS", ":2"),
+    "programme-single-rate.yaml": (1, "srh:standardFundingRate", ":2"),
+    "standard-above-maximum.yaml": (1, "Höchstförderquote", ":2"),
+    "replaced-with-type.yaml": (1, "dct:isReplacedBy", ":2"),
+    "open-period-mismatch.yaml": (1, "org:unitOf", ":12"),
 }
 
 
