@@ -222,7 +222,7 @@ class _Mapper:
         add((node, SRH.ars, Literal(r.ars)))
         add((node, SRH.areaType, SCHEME[f"municipality-type/{r.type_code}"]))
         add((node, SRH.areaHectares, Literal(str(r.area_ha), datatype=XSD.decimal)))
-        add((node, SRH.population, Literal(str(r.population), datatype=XSD.nonNegativeInteger)))
+        add((node, SRH.population, Literal(str(r.population), datatype=XSD.integer)))
         if r.postcode:
             add((node, SRH.postcode, Literal(r.postcode)))
             add((node, SRH.multiplePostcodes, Literal(r.several_postcodes)))
