@@ -222,6 +222,8 @@ def validate(
         raise ShapesError(f"the SHACL shapes in {settings.shapes_dir} are broken: {exc}") from exc
     report = ValidationReport(conforms=True)
     for result in results.subjects(RDF.type, SH.ValidationResult):
+        if (None, SH.detail, result) in results:
+            continue  # why a nested shape failed: its parent result is the one to report
         violation = _violation(results, result, origins or {})
         if keep is not None and violation.focus_node not in keep:
             continue
