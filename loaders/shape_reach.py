@@ -10,14 +10,15 @@ at most ``d`` forward steps from the focus node. If some shape also reads triple
 inverse path, an incoming pattern in SPARQL) the reach is **undirected**: steps in both
 directions count. Paths with ``*``/``+``, recursive shapes, SPARQL patterns not anchored at
 ``$this`` or a query that does not parse have no bound (``depth`` is ``None``), and then the
-whole store is validated. Targets are separate: ``sh:targetClass`` and ``sh:targetSubjectsOf``
-depend on the focus node's own triples, ``sh:targetObjectsOf p`` on incoming ``p`` triples
-(listed in ``object_target_predicates``), SPARQL-based targets are run on the whole new state
-(``sparql_targets``).
+whole store is validated. Targets: ``sh:targetClass`` and ``sh:targetSubjectsOf`` depend on the
+focus node's own triples, ``sh:targetObjectsOf p`` on incoming ``p`` triples (listed in
+``object_target_predicates``), a SPARQL-based target on what its query reads around
+``?this`` (counted in ``depth`` like a constraint).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from smartregion.namespaces import RDF, SH
+from smartregion.namespaces import RDF, RDFS, SH
 
 Depth = int | None  # None: no bound
 
@@ -44,6 +45,28 @@ class Reach:
     target_nodes: set[Node] = field(default_factory=set)
     sparql_targets: list[str] = field(default_factory=list)
     unbounded_because: str | None = None
+
+
+def reach_to_json(reach: Reach) -> str:
+    """A reach as JSON (terms in N3)."""
+    return json.dumps({
+        "depth": reach.depth, "undirected": reach.undirected,
+        "object_target_predicates": sorted(str(p) for p in reach.object_target_predicates),
+        "target_nodes": sorted(n.n3() for n in reach.target_nodes if isinstance(n, URIRef)),
+        "sparql_targets": reach.sparql_targets, "unbounded_because": reach.unbounded_because,
+    })
+
+
+def reach_from_json(text: str) -> Reach:
+    """The reach :func:`reach_to_json` wrote."""
+    data = json.loads(text)
+    return Reach(
+        depth=data["depth"], undirected=data["undirected"],
+        object_target_predicates={URIRef(p) for p in data["object_target_predicates"]},
+        target_nodes={URIRef(n[1:-1]) for n in data["target_nodes"]},
+        sparql_targets=list(data["sparql_targets"]),
+        unbounded_because=data["unbounded_because"],
+    )
 
 
 VALUE_SHAPES = (SH.node, SH.qualifiedValueShape, SH["not"])
@@ -76,6 +99,10 @@ def analyse(shapes: Graph) -> Reach:
         for shape in shapes_found:
             found = walker.shape(shape, ())
             depth = max(depth, found)
+        for query in reach.sparql_targets:
+            # Whether a node is selected depends on what the query reads around it; within
+            # that reach of an affected node, the selection is evaluated anew.
+            depth = max(depth, walker.query(query))
         reach.depth = max(depth, 0)
     except _Unbounded as exc:
         reach.depth = None
@@ -158,11 +185,14 @@ class _Walker:
         raise _Unbounded(f"the path {path} has no length bound (sh:zeroOrMorePath, …)")
 
     def _sparql(self, constraint: Node) -> int:
-        text = sparql_text(self.g, constraint)
+        return self.query(sparql_text(self.g, constraint))
+
+    def query(self, text: str) -> int:
+        """The reach of a SPARQL-based constraint or target (``$this``/``?this``)."""
         try:
             algebra = prepareQuery(text).algebra
         except Exception as exc:  # rdflib raises many kinds of parse errors
-            raise _Unbounded(f"a SPARQL constraint does not parse: {exc}") from exc
+            raise _Unbounded(f"a SPARQL query of the shapes does not parse: {exc}") from exc
         patterns = list(_patterns(algebra))
         depth, undirected = sparql_reach(patterns)
         self.undirected = self.undirected or undirected
@@ -212,6 +242,10 @@ def _steps(predicate: Any) -> int:
         return _steps(predicate.arg) if isinstance(predicate, InvPath) else 1
     if isinstance(predicate, MulPath) and predicate.mod == "?":
         return _steps(predicate.path)
+    if isinstance(predicate, MulPath) and predicate.path == RDFS.subClassOf:
+        # The class hierarchy is the ontology's, never the data's (a change adding
+        # rdfs:subClassOf triples is validated in full), so walking it reads no data.
+        return 0
     raise _Unbounded(f"the SPARQL path {predicate} has no length bound")
 
 

@@ -45,9 +45,9 @@ class _NativeSparqlGraph(Graph):
 
     _mirror: ox.Store | None = None
     _mirror_size = -1
-    # The staged store itself (and the graphs to query as default graph): SPARQL then sees
-    # the whole new state, not only the triples copied into this graph.
-    external: tuple[ox.Store, list[ox.NamedNode]] | None = None
+    # A store holding the whole data (and the ontology) in its default graph, given by the
+    # caller, instead of a copy of this graph made here.
+    external: ox.Store | None = None
 
     def query(
         self,
@@ -74,9 +74,7 @@ class _NativeSparqlGraph(Graph):
     def _native(self, text: str, bindings: dict[str, Identifier]) -> Result | None:
         substitutions = {ox.Variable(str(k)): to_oxigraph(v) for k, v in bindings.items()}
         if self.external is not None:
-            store, dataset = self.external
-            answer = store.query(text, substitutions=substitutions,  # type: ignore[arg-type]
-                                 default_graph=list(dataset))
+            answer = self.external.query(text, substitutions=substitutions)  # type: ignore[arg-type]
         else:
             if self._mirror is None or self._mirror_size != len(self):
                 mirror = ox.Store()
@@ -190,14 +188,13 @@ def validate(
     origins: Mapping[Node, str] | None = None,
     *,
     keep: set[Node] | None = None,
-    native: tuple[ox.Store, list[ox.NamedNode]] | None = None,
+    native: ox.Store | None = None,
 ) -> ValidationReport:
     """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in).
 
     ``keep``: report only results about these focus nodes (the others were validated with
-    part of their surroundings only). ``native``: a store (and its graphs to use as default
-    graph) that SPARQL-based targets and constraints query instead of ``data``: the whole new
-    state, in the store's own form, with the ontology.
+    part of their surroundings only). ``native``: a store holding ``data`` and the ontology in
+    its default graph, for SPARQL-based targets and constraints (else a copy is made).
     """
     shapes, ontology = shapes_and_ontology(settings)
     combined = _NativeSparqlGraph()

@@ -27,6 +27,8 @@ from smartregion.uris import meta_graph_uri
 
 log = logging.getLogger(__name__)
 
+OPTIMIZE_AFTER = 50_000  # triples written by one publish
+
 
 def hidden_graph_prefix(base_uri: str) -> str:
     """Graphs under this prefix are scratch space of a writer, never published."""
@@ -71,7 +73,10 @@ class EmbeddedStage:
                 self.store.remove_graph(graph)
         write_records(self.store, meta_graph_uri(self.settings.base_uri), records)
         self.store.flush()
-        self.store.optimize()
+        if self.written >= OPTIMIZE_AFTER:
+            # Compaction rewrites every file of the copy (the hard links to the previous
+            # version are lost), so it is worth its time only after large changes.
+            self.store.optimize()
         info = self.versions.complete(self.number)
         self.versions.switch_to(self.number)
         self.committed = info.as_store_version()
@@ -105,6 +110,7 @@ class EmbeddedWriter:
                     store.bulk_extend(to_quad(t, node) for t in graph)
             stage = EmbeddedStage(self.settings, self.versions, number, store, previous,
                                   set(graphs))
+            stage.written = sum(len(g) for g in graphs.values())
             yield stage
         finally:
             committed = stage is not None and stage.committed is not None
