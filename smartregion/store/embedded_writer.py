@@ -47,6 +47,7 @@ class EmbeddedStage:
         self._previous = previous
         self._replaced = replaced
         self.committed: StoreVersion | None = None
+        self.written = 0  # triples the stage wrote (decides whether to compact)
 
     def data_graphs(self) -> list[ox.NamedNode]:
         meta = meta_graph_uri(self.settings.base_uri)
