@@ -51,6 +51,7 @@ class Block:
     marker: str | None
     commands: list[Command]
     line: int
+    settings: dict[str, str]
 
 
 def readme_blocks(path: Path = README) -> list[Block]:
@@ -73,8 +74,11 @@ def readme_blocks(path: Path = README) -> list[Block]:
             body.append((i + 1, lines[i]))
             i += 1
         i += 1
-        commands = _commands(body) if language in SHELL_LANGUAGES else []
-        blocks.append(Block(language, marker.group(1) if marker else None, commands, start + 1))
+        shell = language in SHELL_LANGUAGES
+        commands = _commands(body) if shell else []
+        settings = _settings(body) if shell else {}
+        blocks.append(Block(language, marker.group(1) if marker else None, commands, start + 1,
+                            settings))
     return blocks
 
 
@@ -94,6 +98,23 @@ def _commands(body: list[tuple[int, str]]) -> list[Command]:
             continue  # settings (NAME=value), not a command
         found.append(Command(text, comment.strip(), number))
     return found
+
+
+def _settings(body: list[tuple[int, str]]) -> dict[str, str]:
+    found = {}
+    for _, raw in body:
+        text = raw.partition(" #")[0].strip()
+        words = text.split()
+        if words and all(ASSIGNMENT.match(w) for w in words):
+            for word in words:
+                name, _, value = word.partition("=")
+                found[name] = value
+    return found
+
+
+def readme_settings(marker: str) -> dict[str, str]:
+    """The ``NAME=value`` lines of the README block marked ``run by test: <marker>``."""
+    return {k: v for b in readme_blocks() if b.marker == marker for k, v in b.settings.items()}
 
 
 def readme_commands(marker: str) -> list[Command]:
