@@ -285,6 +285,11 @@ class RemoteWriter:
         version = self.backend.publish(Publication(graphs, records))
         for entry in chain:
             shutil.rmtree(entry.path, ignore_errors=True)
+        # The store now holds what the version before the chain held: its undo entry (if
+        # kept) goes on from the new version, so one can roll back further.
+        for entry in undo.entries():
+            if entry.version == chain[-1].previous:
+                entry.path.rename(entry.path.with_name(version.id))
         return version
 
 
