@@ -100,8 +100,8 @@ class Locator:
                 return f"{self.locate(owner, hops + 1)} (via <{owner}>)"
         return f"<{node}>, which no published source describes"
 
-    def removal_note(self, node: Node | None) -> str | None:
-        """Why a linked node is gone: where it was defined before this change removed it."""
+    def removed_from(self, node: Node | None) -> str | None:
+        """Where a node this change removed was defined before (``None``: not removed)."""
         if node is None or isinstance(node, BNode) or self._defining_graphs(node):
             return None
         term = to_oxigraph(node)  # type: ignore[arg-type]
@@ -109,9 +109,7 @@ class Locator:
             if any(t.subject == term for t in self.staged.previous(graph)):
                 record = self._records.get(graph)
                 was = self._lookup(graph, record[0], str(node)) if record else None
-                where = was or ", ".join(self.changed[graph].inputs[:3])
-                return (f"<{node}> is no longer defined: it was in {where}, changed by this "
-                        f"load / wird nicht mehr definiert: stand in {where}")
+                return was or ", ".join(self.changed[graph].inputs[:3])
         return None
 
     def _in_graph(self, graph: str, node: Node) -> str:

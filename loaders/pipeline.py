@@ -145,8 +145,7 @@ def failure_message(report: ValidationReport) -> str:
     """The summary line of a rejected load: how many problems, in which files, and which
     changed files removed what the problems link to."""
     files = sorted({_file_of(v.origin) for v in report.violations})
-    removed = sorted({_file_of(v.note.split(" in ", 1)[1]) for v in report.violations
-                      if v.note and " in " in v.note})
+    removed = sorted({_file_of(v.removed_from) for v in report.violations if v.removed_from})
     text = f"{len(report.violations)} SHACL violation(s) in {', '.join(files)}"
     if removed:
         text += f"; they link to what the change removed from {', '.join(removed)}"

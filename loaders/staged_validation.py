@@ -144,7 +144,11 @@ def validate_change(
     for result in [*report.violations, *report.warnings]:
         if result.focus_node is not None:
             result.origin = locator.locate(result.focus_node)
-        result.note = locator.removal_note(result.value_node)
+        result.removed_from = locator.removed_from(result.value_node)
+        if result.removed_from:
+            result.note = (f"{result.value} is no longer defined: it was in "
+                           f"{result.removed_from}, changed by this load / wird nicht mehr "
+                           f"definiert: stand in {result.removed_from}")
     report.violations.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
     report.warnings.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
     return report, scope

@@ -114,6 +114,7 @@ class Violation:
     message_en: str
     origin: str | None
     note: str | None = None
+    removed_from: str | None = None  # where the entity it links to was, before this change
     focus_node: Node | None = field(default=None, compare=False, repr=False)
     value_node: Node | None = field(default=None, compare=False, repr=False)
 
