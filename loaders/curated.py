@@ -97,6 +97,25 @@ class CuratedSource:
             return list(self._files)
         return sorted(p for p in self.folder.rglob("*") if p.suffix in (".yaml", ".yml"))
 
+    def fingerprint(self, settings: Settings) -> str:
+        """The input fingerprint :meth:`extract` would record (the files as they are now)."""
+        digest = hashlib.sha256()
+        digest.update((settings.ontology_dir / "context.jsonld").read_bytes())
+        for path in self.files():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return "sha256:" + digest.hexdigest()
+
+    def locations(self, settings: Settings) -> dict[Node, str]:
+        """``file:line`` of every entity, read from the files without mapping them to RDF."""
+        context = Context.load(settings.ontology_dir / "context.jsonld")
+        id_base = settings.base_uri + "id/"
+        found: dict[Node, str] = {}
+        for path in self.files():
+            for entity in read_entities(path, path.read_bytes(), context):
+                for entity_id, line in _ids(entity):
+                    found.setdefault(URIRef(id_base + entity_id), f"{display_path(path)}:{line}")
+        return found
+
     def extract(self, settings: Settings, progress: Progress = no_progress) -> SourceGraph:
         context = Context.load(settings.ontology_dir / "context.jsonld")
         files = self.files()

@@ -88,6 +88,7 @@ from loaders.source import Progress, Source, SourceError, SourceGraph, no_progre
 from smartregion import __version__
 from smartregion.namespaces import (
     DCAT,
+    DCATDE,
     DCTERMS,
     GEOCODING,
     NUTS,
@@ -137,7 +138,8 @@ NUTS_SOURCES = {
 
 # The reading half moved to loaders.gv100ad_records; its names stay importable from here.
 __all__ = [
-    "ASSOCIATION_TYPES", "DESTATIS", "DISTRICT_TYPES", "DOWNLOAD_TIMEOUT", "HESSEN_NUTS", "LANDS",
+    "ASSOCIATION_TYPES", "DESTATIS", "DISTRICT_TYPES", "DOWNLOAD_TIMEOUT", "GERMANY", "HESSEN_NUTS",
+    "LANDS",
     "LICENCE", "MAX_INPUT_BYTES", "MEMBER_NAME", "MUNICIPALITY_TYPES", "NAME", "NUTS_SOURCES",
     "RECORD_LENGTH", "RECORD_TYPES", "UNINCORPORATED_TYPES", "GV100ADSource", "Record", "Register",
     "attribution", "check", "configure_sources", "dataset_record", "decode", "gv100ad_sources",
@@ -222,7 +224,7 @@ class _Mapper:
         add((node, SRH.ars, Literal(r.ars)))
         add((node, SRH.areaType, SCHEME[f"municipality-type/{r.type_code}"]))
         add((node, SRH.areaHectares, Literal(str(r.area_ha), datatype=XSD.decimal)))
-        add((node, SRH.population, Literal(str(r.population), datatype=XSD.nonNegativeInteger)))
+        add((node, SRH.population, Literal(str(r.population), datatype=XSD.integer)))
         if r.postcode:
             add((node, SRH.postcode, Literal(r.postcode)))
             add((node, SRH.multiplePostcodes, Literal(r.several_postcodes)))
@@ -255,12 +257,28 @@ def to_graph(
     return mapper.graph, mapper.origins
 
 
-def dataset_record(base_uri: str, status: dt.date) -> Graph:
-    """Extra triples for the load record: Gebietsstand as ``dct:temporal``, population note."""
+GERMANY = URIRef("http://publications.europa.eu/resource/authority/country/DEU")
+
+
+def dataset_record(base_uri: str, status: dt.date, land: str = "06") -> Graph:
+    """Extra triples for the load record: Gebietsstand as ``dct:temporal``, the spatial
+    coverage of the Land chosen (or all of Germany), population note.
+
+    One Land is ``dct:spatial`` and ``dcatde:politicalGeocodingURI`` ``…/stateKey/{Land}`` at
+    level ``state`` (DCAT-AP.de); all of Germany has no key IRI in the DCAT-AP.de lists, so it
+    is the EU country authority's ``DEU`` at level ``federal``.
+    """
     dataset = URIRef(graph_uri(base_uri, NAME))
     period = URIRef(graph_uri(base_uri, NAME) + "#temporal")
     day = Literal(status.isoformat(), datatype=XSD.date)
     g = Graph()
+    if land == "all":
+        g.add((dataset, DCTERMS.spatial, GERMANY))
+        g.add((dataset, DCATDE.politicalGeocodingLevelURI, GEOCODING["Level/federal"]))
+    else:
+        g.add((dataset, DCTERMS.spatial, GEOCODING[f"stateKey/{land}"]))
+        g.add((dataset, DCATDE.politicalGeocodingURI, GEOCODING[f"stateKey/{land}"]))
+        g.add((dataset, DCATDE.politicalGeocodingLevelURI, GEOCODING["Level/state"]))
     g.add((dataset, DCTERMS.temporal, period))
     g.add((period, RDF.type, DCTERMS.PeriodOfTime))
     g.add((period, DCAT.startDate, day))
@@ -331,7 +349,7 @@ class GV100ADSource:
                      f"territorial status {register.status:%Y-%m-%d}",
             licence=LICENCE,
             attribution=attribution(register.status),
-            extra_record=dataset_record(settings.base_uri, register.status),
+            extra_record=dataset_record(settings.base_uri, register.status, self.land),
         )
 
 

@@ -99,7 +99,8 @@ def _harvest_one(
     source = entry.build(RemoteContext(backend, client, entry.fetch, force=force))
     sent_before = client.requests_sent
     try:
-        result = load([source], settings, backend, force=force, progress=progress)
+        result = load([source], settings, backend, force=force, progress=progress,
+                      holder=f"smartregion harvest {entry.name}")
     except LoadFailed as exc:
         outcome.error = str(exc)
         outcome.exit_code = exc.exit_code

@@ -1,7 +1,8 @@
-"""The one write path: extract → validate (with everything else that is published) → publish.
+"""The one write path: extract → stage → validate (in the store's form) → publish.
 
 Nothing is published unless the whole new state conforms to the shapes; a failure of any
-kind leaves the served version exactly as it was.
+kind leaves the served version exactly as it was. Validation covers what the change can
+affect (see :mod:`loaders.staged_validation`) and names the file and line of every problem.
 """
 
 from __future__ import annotations
@@ -10,20 +11,27 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
+from rdflib import Literal, URIRef
 
 from loaders import available_sources
-from loaders.curated import CuratedSource, curated_sources, display_path
+from loaders.curated import CuratedSource
+from loaders.locations import keep_locations, save_locations
 from loaders.provenance import record
 from loaders.source import Progress, Source, SourceError, SourceGraph, no_progress
-from loaders.validation import ShapesError, ValidationReport, validate
+from loaders.staged_validation import (
+    Scope,
+    shapes_fingerprint,
+    validate_change,
+    validated_with,
+    validation_record,
+    validation_record_key,
+)
+from loaders.validation import ShapesError, ValidationReport
 from smartregion.namespaces import DCTERMS, SRH
 from smartregion.settings import Settings
 from smartregion.store.backend import StoreBackend
-from smartregion.store.publication import Publication, StoreVersion, now
+from smartregion.store.publication import StoreVersion, now
 from smartregion.uris import graph_uri, meta_graph_uri
 
 
@@ -44,6 +52,7 @@ class LoadSummary:
     triples: dict[str, int] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     report: ValidationReport | None = None
+    scope: Scope | None = None
     seconds: float = 0.0
 
 
@@ -66,71 +75,110 @@ def load(
     backend: StoreBackend,
     *,
     force: bool = False,
+    full_validation: bool = False,
     progress: Progress = no_progress,
+    holder: str = "",
 ) -> LoadSummary:
-    """Load ``sources`` as one new store version (or nothing, if all are unchanged)."""
+    """Load ``sources`` as one new store version (or nothing, if all are unchanged).
+
+    The inputs are read first; then, as the store's only writer (waiting, with a notice
+    through ``progress``, while another one runs), the changed graphs are staged in an
+    unserved copy of the store, validated there and published. ``force`` publishes unchanged
+    inputs too and, like ``full_validation``, validates everything instead of what the change
+    can affect.
+    """
     started_clock = time.monotonic()
     started = now()
-    extracted = [_extract(source, settings, progress) for source in sources]
-    published = _published_fingerprints(backend, settings)
+    extracted = [extract(source, settings, progress) for source in sources]
     summary = LoadSummary(version=backend.version())
-    changed = []
-    for source_graph in extracted:
-        uri = graph_uri(settings.base_uri, source_graph.name)
-        if not force and published.get(uri) == source_graph.fingerprint:
-            summary.unchanged.append(source_graph.name)
-        else:
-            changed.append(source_graph)
-    if not changed:
-        summary.seconds = time.monotonic() - started_clock
-        return summary
-
-    progress("validate", 0, None)
-    try:
-        report = validate_with_published(changed, settings, backend)
-    except ShapesError as exc:
-        raise LoadFailed(str(exc), 2) from exc
-    summary.report = report
-    if not report.conforms:
-        raise LoadFailed(
-            f"{len(report.violations)} SHACL violation(s); nothing was published", 1, report
-        )
-    ended = now()
-    issued = _issued_dates(backend, settings)
-    publication = Publication(graphs={}, records={})
-    for source_graph in changed:
-        uri = graph_uri(settings.base_uri, source_graph.name)
-        source = next(s for s in sources if s.name == source_graph.name)
-        publication.graphs[uri] = source_graph.graph
-        publication.records[uri] = record(
-            source_graph, uri, loader_version=source.loader_version, started=started,
-            ended=ended, report=report, issued=issued.get(uri),
-        )
-        summary.triples[source_graph.name] = len(source_graph.graph)
-    progress("publish", 0, None)
-    summary.version = backend.publish(publication)
+    names = " ".join(s.name for s in sources) or "nothing"
+    with backend.writer(holder or f"smartregion load {names}",
+                        on_wait=lambda notice: progress(notice, 0, None)) as writer:
+        published = _published_fingerprints(backend, settings)
+        changed = []
+        for source_graph in extracted:
+            uri = graph_uri(settings.base_uri, source_graph.name)
+            if not force and published.get(uri) == source_graph.fingerprint:
+                summary.unchanged.append(source_graph.name)
+            else:
+                changed.append(source_graph)
+        if not changed:
+            summary.seconds = time.monotonic() - started_clock
+            return summary
+        fingerprint = shapes_fingerprint(settings)
+        full_because = full_validation_reason(backend, settings, fingerprint,
+                                              force=force, full=full_validation)
+        issued = _issued_dates(backend, settings)
+        graphs = {graph_uri(settings.base_uri, s.name): s.graph for s in changed}
+        with writer.stage(graphs) as staged:
+            progress("validate", 0, None)
+            try:
+                report, scope = validate_change(staged, changed, settings,
+                                                full_because=full_because)
+            except ShapesError as exc:
+                raise LoadFailed(str(exc), 2) from exc
+            summary.report, summary.scope = report, scope
+            if not report.conforms:
+                raise LoadFailed(failure_message(report), 1, report)
+            ended = now()
+            records = {validation_record_key(settings): validation_record(settings, fingerprint)}
+            for source_graph in changed:
+                uri = graph_uri(settings.base_uri, source_graph.name)
+                source = next(s for s in sources if s.name == source_graph.name)
+                records[uri] = record(
+                    source_graph, uri, loader_version=source.loader_version, started=started,
+                    ended=ended, report=report, issued=issued.get(uri),
+                )
+                summary.triples[source_graph.name] = len(source_graph.graph)
+                save_locations(settings, uri, source_graph)
+            progress("publish", 0, None)
+            summary.version = staged.commit(records)
+        in_use = {**published, **{graph_uri(settings.base_uri, s.name): s.fingerprint
+                                  for s in changed}}
+        oldest = min((v.created for v in backend.history()), default=ended)
+        keep_locations(settings, in_use, oldest.timestamp() - 86_400)
     summary.seconds = time.monotonic() - started_clock
     return summary
 
 
-def validate_with_published(
-    changed: Sequence[SourceGraph], settings: Settings, backend: StoreBackend
-) -> ValidationReport:
-    """Validate the state the store would have: the changed graphs plus all other graphs."""
-    replaced = {graph_uri(settings.base_uri, s.name) for s in changed}
-    skip = replaced | {meta_graph_uri(settings.base_uri)}
-    data = Graph()
-    origins: dict[Node, str] = {}
-    for uri in backend.graph_uris():
-        if uri not in skip:
-            data += backend.graph(uri)
-    for source_graph in changed:
-        data += source_graph.graph
-        origins.update(source_graph.origins)
-    return validate(data, settings, origins=origins)
+def failure_message(report: ValidationReport) -> str:
+    """The summary line of a rejected load: how many problems, in which files, and which
+    changed files removed what the problems link to."""
+    files = sorted({_file_of(v.origin) for v in report.violations})
+    removed = sorted({_file_of(v.removed_from) for v in report.violations if v.removed_from})
+    text = f"{len(report.violations)} SHACL violation(s) in {', '.join(files)}"
+    if removed:
+        text += f"; they link to what the change removed from {', '.join(removed)}"
+    return text + "; nothing was published"
 
 
-def _extract(source: Source, settings: Settings, progress: Progress) -> SourceGraph:
+def _file_of(origin: str | None) -> str:
+    """``data/x.yaml`` of ``data/x.yaml:12`` (a URL stays whole)."""
+    where = (origin or "").split(" (", 1)[0].split(" and ", 1)[0]
+    if where.startswith(("http://", "https://")):
+        return where
+    return where.rsplit(":", 1)[0] if where.rsplit(":", 1)[-1].split(",")[0].isdigit() else where
+
+
+def full_validation_reason(backend: StoreBackend, settings: Settings, fingerprint: str,
+                           *, force: bool, full: bool) -> str | None:
+    """Why everything must be validated this time (``None``: what changed is enough)."""
+    if force:
+        return "--force"
+    if full:
+        return "--full-validation"
+    if backend.version() is None:
+        return "first load"
+    recorded = validated_with(backend, settings)
+    if recorded is None:
+        return "the served data has no record of a validation"
+    if recorded != fingerprint:
+        return "the shapes or the ontology changed since the served data was validated"
+    return None
+
+
+def extract(source: Source, settings: Settings, progress: Progress) -> SourceGraph:
+    """The source's graph; its problems as :class:`LoadFailed`."""
     try:
         return source.extract(settings, progress)
     except SourceError as exc:
@@ -158,51 +206,3 @@ def _issued_dates(backend: StoreBackend, settings: Settings) -> dict[str, dateti
         if isinstance(value, datetime):
             dates[str(row["dataset"])] = value
     return dates
-
-
-
-def check_paths(
-    paths: Sequence[Path], settings: Settings, backend: StoreBackend
-) -> ValidationReport:
-    """Validate files or folders without publishing.
-
-    The data checked is everything curated plus what the store serves (so links to other
-    sources resolve), with the given files added; only problems of entities defined in the
-    given paths are reported (all problems, if no path is given).
-    """
-    graphs: list[SourceGraph] = []
-    covered: set[Path] = set()
-    for source in curated_sources(settings).values():
-        graphs.append(_extract(source, settings, no_progress))
-        covered.update(p.resolve() for p in source.files())
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        raise LoadFailed(f"{missing[0]}: no such file or folder", 2)
-    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*")))]
-    extra = [f for f in files if f.resolve() not in covered]
-    yaml_files = [f for f in extra if f.suffix in (".yaml", ".yml")]
-    if yaml_files:
-        review = CuratedSource("under-review", settings.source_dir, files=yaml_files)
-        graphs.append(_extract(review, settings, no_progress))
-    graphs.extend(_turtle_graph(f) for f in extra if f.suffix == ".ttl")
-    try:
-        report = validate_with_published(graphs, settings, backend)
-    except ShapesError as exc:
-        raise LoadFailed(str(exc), 2) from exc
-    if paths:
-        prefixes = tuple(display_path(p) for p in paths)
-        report.violations = [v for v in report.violations if (v.origin or "").startswith(prefixes)]
-        report.warnings = [w for w in report.warnings if (w.origin or "").startswith(prefixes)]
-        report.conforms = not report.violations
-    return report
-
-
-def _turtle_graph(path: Path) -> SourceGraph:
-    graph = Graph()
-    try:
-        graph.parse(path, format="turtle")
-    except Exception as exc:  # rdflib raises many unrelated exception types for bad Turtle
-        raise LoadFailed(f"{display_path(path)}: not valid Turtle: {exc}", 2) from exc
-    where = display_path(path)
-    origins: dict[Node, str] = {s: where for s in set(graph.subjects())}
-    return SourceGraph(path.stem, graph, "", [where], origins)

@@ -45,6 +45,9 @@ class _NativeSparqlGraph(Graph):
 
     _mirror: ox.Store | None = None
     _mirror_size = -1
+    # A store holding the whole data (and the ontology) in its default graph, given by the
+    # caller, instead of a copy of this graph made here.
+    external: ox.Store | None = None
 
     def query(
         self,
@@ -69,12 +72,15 @@ class _NativeSparqlGraph(Graph):
         )
 
     def _native(self, text: str, bindings: dict[str, Identifier]) -> Result | None:
-        if self._mirror is None or self._mirror_size != len(self):
-            store = ox.Store()
-            store.bulk_extend(to_quad(triple) for triple in self)
-            self._mirror, self._mirror_size = store, len(self)
         substitutions = {ox.Variable(str(k)): to_oxigraph(v) for k, v in bindings.items()}
-        answer = self._mirror.query(text, substitutions=substitutions)  # type: ignore[arg-type]
+        if self.external is not None:
+            answer = self.external.query(text, substitutions=substitutions)  # type: ignore[arg-type]
+        else:
+            if self._mirror is None or self._mirror_size != len(self):
+                mirror = ox.Store()
+                mirror.bulk_extend(to_quad(triple) for triple in self)
+                self._mirror, self._mirror_size = mirror, len(self)
+            answer = self._mirror.query(text, substitutions=substitutions)  # type: ignore[arg-type]
         if isinstance(answer, ox.QueryBoolean):
             ask = Result("ASK")
             ask.askAnswer = bool(answer)
@@ -91,9 +97,13 @@ class _NativeSparqlGraph(Graph):
         return None  # CONSTRUCT/DESCRIBE: not used by constraints, leave them to rdflib
 
 
-@dataclass(frozen=True)
+@dataclass
 class Violation:
-    """One SHACL result, with the place in the input it concerns."""
+    """One SHACL result, with the place in the input it concerns.
+
+    ``origin`` is ``file:line`` (a Destatis line, a URL) of the focus node; ``note`` adds
+    what the reader needs beyond it (e.g. that the linked entity was removed, and where).
+    """
 
     focus: str
     path: str | None
@@ -103,17 +113,22 @@ class Violation:
     message_de: str
     message_en: str
     origin: str | None
+    note: str | None = None
+    removed_from: str | None = None  # where the entity it links to was, before this change
+    focus_node: Node | None = field(default=None, compare=False, repr=False)
+    value_node: Node | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         """One line: where, which entity, which property, what is wrong (de / en)."""
-        where = self.origin or "(no file)"
+        where = self.origin or f"<{self.focus}>"
         prop = f" {self.path}" if self.path else ""
         shown = self.value is not None and self.value != f"<{self.focus}>"
         value = f" = {self.value}" if shown else ""
         message = self.message_de
         if self.message_en and self.message_en != self.message_de:
             message = f"{self.message_de} / {self.message_en}"
-        return f"{where}: <{self.focus}>{prop}{value}: {message} [{self.shape}]"
+        note = f" ({self.note})" if self.note else ""
+        return f"{where}: <{self.focus}>{prop}{value}: {message} [{self.shape}]{note}"
 
 
 @dataclass
@@ -172,32 +187,49 @@ def validate(
     data: Graph,
     settings: Settings,
     origins: Mapping[Node, str] | None = None,
-    focus_nodes: list[URIRef | str] | None = None,
+    *,
+    keep: set[Node] | None = None,
+    native: ox.Store | None = None,
 ) -> ValidationReport:
-    """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in)."""
+    """Validate ``data`` (SHACL, shapes from ``shapes/``, ontology and schemes mixed in).
+
+    ``keep``: report only results about these focus nodes (the others were validated with
+    part of their surroundings only). ``native``: a store holding ``data`` and the ontology in
+    its default graph, for SPARQL-based targets and constraints (else a copy is made).
+    """
     shapes, ontology = shapes_and_ontology(settings)
     combined = _NativeSparqlGraph()
+    combined.external = native
     combined += data
     combined += ontology
+    if keep is not None and not keep:
+        return ValidationReport(conforms=True)
+    # pySHACL's own ``focus_nodes`` option is not used: in 0.40.1 it also filters the value
+    # nodes that sh:node and the logical constraints pass on to nested shapes, so a link to
+    # a missing entity would pass. Every target in ``data`` is validated; ``keep`` filters.
     try:
-        conforms, results, _text = shacl_validate(
+        _conforms, results, _text = shacl_validate(
             combined,
             shacl_graph=shapes,
             inference=INFERENCE,
             advanced=True,
             allow_warnings=True,
-            focus_nodes=focus_nodes,
             inplace=True,
         )
     except ReportableRuntimeError as exc:
         raise ShapesError(f"the SHACL shapes in {settings.shapes_dir} are broken: {exc}") from exc
-    report = ValidationReport(conforms=bool(conforms))
+    report = ValidationReport(conforms=True)
     for result in results.subjects(RDF.type, SH.ValidationResult):
+        if (None, SH.detail, result) in results:
+            continue  # why a nested shape failed: its parent result is the one to report
         violation = _violation(results, result, origins or {})
+        if keep is not None and violation.focus_node not in keep:
+            continue
         if violation.severity == "Violation":
             report.violations.append(violation)
         else:
             report.warnings.append(violation)
+    report.conforms = not report.violations
     report.violations.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
     report.warnings.sort(key=lambda v: (v.origin or "", v.focus, v.path or ""))
     return report
@@ -224,6 +256,8 @@ def _violation(results: Graph, node: Node, origins: Mapping[Node, str]) -> Viola
         message_de=messages.get("de", messages.get("", fallback)),
         message_en=messages.get("en", fallback),
         origin=origins.get(focus) if focus is not None else None,
+        focus_node=focus,
+        value_node=value,
     )
 
 

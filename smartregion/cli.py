@@ -59,7 +59,14 @@ def main(ctx: click.Context, config: Path | None) -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1)
-@click.option("--force", is_flag=True, help="Publish even if the input did not change.")
+@click.option(
+    "--force", is_flag=True,
+    help="Publish even if the input did not change, and validate everything.",
+)
+@click.option(
+    "--full-validation", is_flag=True,
+    help="Validate everything published, not only what the change can affect.",
+)
 @click.option(
     "--source", "location", metavar="PATH_OR_URL",
     help="gv100ad: the Destatis GV100AD file (text or ZIP), a path or an http(s) URL.",
@@ -70,14 +77,17 @@ def main(ctx: click.Context, config: Path | None) -> None:
 )
 @click.pass_context
 def load(
-    ctx: click.Context, sources: tuple[str, ...], force: bool, location: str | None,
-    land: str | None,
+    ctx: click.Context, sources: tuple[str, ...], force: bool, full_validation: bool,
+    location: str | None, land: str | None,
 ) -> None:
     """Validate SOURCES and publish them as one new store version.
 
     Without SOURCES every curated folder of data/ is loaded. A source whose input did not
-    change since its last load is skipped (unless --force). Nothing is published if any
-    SHACL violation is found. Example: smartregion load gv100ad --source GV100AD.zip
+    change since its last load is skipped (unless --force). The change is validated in the
+    form the store keeps it, together with everything published that it can affect
+    (everything with --force or --full-validation). Nothing is published if any SHACL
+    violation is found; each names the file and line. While another load runs, this one
+    says so and waits. Example: smartregion load gv100ad --source GV100AD.zip
     """
     from loaders.gv100ad import configure_sources
     from loaders.pipeline import LoadFailed, resolve_sources
@@ -96,8 +106,9 @@ def load(
     backend = open_backend(settings)
     try:
         summary = run_load(
-            selected, settings, backend, force=force,
+            selected, settings, backend, force=force, full_validation=full_validation,
             progress=_progress_printer(),  # type: ignore[arg-type]
+            holder=f"smartregion load {' '.join(sources) or '(all curated sources)'}",
         )
         if summary.triples:
             _prepare_version(backend)
@@ -112,6 +123,8 @@ def load(
         click.echo(f"{name}: unchanged, not reloaded")
     for name, count in summary.triples.items():
         click.echo(f"{name}: {count} triples")
+    if summary.scope is not None:
+        click.echo(summary.scope.describe())
     if summary.report and summary.report.warnings:
         click.echo(f"{len(summary.report.warnings)} SHACL warning(s):")
         click.echo(summary.report.text())
@@ -147,12 +160,14 @@ def validate(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     Links are resolved against all curated data and the served store. Exit code 0: conforms,
     1: violations, 2: unreadable input.
     """
-    from loaders.pipeline import LoadFailed, check_paths
+    from loaders.pipeline import LoadFailed
+    from loaders.review import check_paths
 
     settings = _settings(ctx)
     backend = open_backend(settings)
     try:
-        report = check_paths(list(paths), settings, backend)
+        report = check_paths(list(paths), settings, backend,
+                             progress=_progress_printer())  # type: ignore[arg-type]
     except LoadFailed as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(exc.exit_code)
@@ -221,16 +236,12 @@ def harvest(
 @main.command()
 @click.pass_context
 def versions(ctx: click.Context) -> None:
-    """List the store versions kept for rollback; '*' marks the one served."""
-    from smartregion.store.backend import VersionsUnsupported
-
-    backend = open_backend(_settings(ctx))
+    """List the store versions one can roll back to; '*' marks the one served."""
+    settings = _settings(ctx)
+    backend = open_backend(settings)
     try:
         current = backend.version()
-        listed = backend.kept_versions()
-    except VersionsUnsupported as exc:
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(1)
+        listed = backend.history()
     finally:
         backend.close()
     if not listed:
@@ -244,14 +255,22 @@ def versions(ctx: click.Context) -> None:
 @click.option("--to", "target", metavar="ID", help="Version to serve (default: the previous one).")
 @click.pass_context
 def rollback(ctx: click.Context, target: str | None) -> None:
-    """Serve an older store version again (atomic pointer switch; embedded store only)."""
-    from smartregion.store.backend import StoreError
+    """Serve an older store version again.
 
-    backend = open_backend(_settings(ctx))
+    The embedded store switches its pointer back (atomically); a remote store gets the
+    content the last loads replaced published again, from this loader host's undo log.
+    """
+    from smartregion.store.backend import StoreError
+    from smartregion.store.versions import VersionError
+
+    settings = _settings(ctx)
+    backend = open_backend(settings)
     try:
-        version = backend.rollback(target)
+        with backend.writer("smartregion rollback",
+                            on_wait=lambda notice: click.echo(f"… {notice}", err=True)) as writer:
+            version = writer.rollback(target)
         _prepare_version(backend)
-    except StoreError as exc:
+    except (VersionError, StoreError) as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(1)
     finally:
@@ -325,7 +344,8 @@ def new_project(ctx: click.Context, folder: Path | None) -> None:
         project_yaml,
         published_graph,
     )
-    from loaders.pipeline import LoadFailed, check_paths
+    from loaders.pipeline import LoadFailed
+    from loaders.review import check_paths
 
     settings = _settings(ctx)
     folder = folder or settings.source_dir / "projects"

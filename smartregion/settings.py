@@ -136,6 +136,11 @@ class Settings:
         1.0,
         "Remote store: seconds a web worker reuses the version id it read (0 = ask every time).",
     )
+    store_lease: float = _setting(
+        120.0,
+        "Remote store: seconds a loader's write lease lasts unless renewed (it renews it while "
+        "it runs; a killed loader blocks the next one at most this long).",
+    )
     harvest_config: Path = _setting(
         PROJECT_DIR / "harvest.toml",
         "TOML file listing the remote sources 'smartregion harvest' fetches (DCAT catalogues, "
@@ -145,6 +150,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.base_uri.endswith("/"):
             raise ValueError(f"base_uri must end with '/': {self.base_uri!r}")
+        if not self.store_lease > 0:
+            raise ValueError("store_lease must be a positive number of seconds")
         if self.keep_versions < 1:
             raise ValueError("keep_versions must be at least 1")
         if not 0 < self.request_timeout <= 60:

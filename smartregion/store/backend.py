@@ -7,11 +7,13 @@ these methods.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Identifier
 
@@ -75,8 +77,40 @@ class Readiness:
     details: dict[str, object]
 
 
-class VersionsUnsupported(StoreError):
-    """The backend keeps no older versions (a remote store): listing or rollback refused."""
+class StagedChange(Protocol):
+    """A change applied to a copy of the store that nobody serves yet.
+
+    ``store`` holds the complete new state in the form the store keeps it (derived XSD types
+    rewritten to their primitive type, canonical lexical forms), so that validation sees
+    exactly what will be served. Graphs named ``{base}graph/.…`` are scratch space (never
+    published: a commit drops them).
+    """
+
+    store: ox.Store
+
+    def data_graphs(self) -> list[ox.NamedNode]:
+        """The graphs holding published data in the new state (not metadata, not scratch)."""
+
+    def previous(self, graph_uri: str) -> Iterator[ox.Triple]:
+        """The content a replaced graph had before this change (nothing for a new graph)."""
+
+    def commit(self, records: Mapping[str, Graph]) -> StoreVersion:
+        """Write the load records and serve the new state as one new version."""
+
+
+class StoreWriter(Protocol):
+    """The one writer of a store (holding its lock or lease while it exists)."""
+
+    def stage(self, graphs: Mapping[str, Graph]) -> AbstractContextManager[StagedChange]:
+        """Apply ``graphs`` (graph IRI → new content; empty removes it) to an unserved copy;
+        leaving the block without :meth:`StagedChange.commit` discards the copy."""
+
+    def rollback(self, to: str | None = None) -> StoreVersion:
+        """Serve an older version again: ``to`` (an id), or the one before the current one."""
+
+
+WaitNotice = Callable[[str], None]
+"""Called with a sentence naming the other writer when a writer has to wait for it."""
 
 
 @runtime_checkable
@@ -104,15 +138,6 @@ class StoreBackend(Protocol):
         """The served version as cheaply as the backend can know it: what a web request
         uses for its ``ETag`` (the embedded store reads one symlink; the remote store
         reuses the id it read within ``store_version_ttl``)."""
-
-    def kept_versions(self) -> list[StoreVersion]:
-        """The versions kept for rollback, oldest first; raises
-        :class:`VersionsUnsupported` where the store keeps none."""
-
-    def rollback(self, target: str | None = None) -> StoreVersion:
-        """Serve an older version again (default: the one before); raises
-        :class:`VersionsUnsupported` where the store keeps none, :class:`StoreError` when
-        ``target`` is unknown."""
 
     def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
         """A JSON document derived from ``version`` and recorded with it
@@ -151,6 +176,15 @@ class StoreBackend(Protocol):
 
     def publish(self, publication: Publication) -> StoreVersion:
         """Replace graphs and their load records as one new version."""
+
+    def writer(
+        self, holder: str, on_wait: WaitNotice | None = None
+    ) -> AbstractContextManager[StoreWriter]:
+        """Become the store's only writer (waits, calling ``on_wait``, while another is)."""
+
+    def history(self) -> list[StoreVersion]:
+        """The versions that :meth:`StoreWriter.rollback` can serve again, oldest first
+        (the current one included)."""
 
     def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
         """Write the served data (one graph, or all as quads) to a file; returns bytes."""

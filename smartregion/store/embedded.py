@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -24,11 +25,12 @@ from smartregion.store.backend import (
     Readiness,
     Row,
     StoreError,
+    WaitNotice,
 )
+from smartregion.store.embedded_writer import EmbeddedWriter
 from smartregion.store.publication import Publication, StoreVersion
-from smartregion.store.terms import bind, to_quad, to_rdflib
-from smartregion.store.versions import VersionDirectory, VersionError, VersionInfo
-from smartregion.uris import meta_graph_uri
+from smartregion.store.terms import bind, to_rdflib
+from smartregion.store.versions import VersionDirectory
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +90,6 @@ class EmbeddedBackend:
         if os.readlink(self.versions.pointer) == target:  # no publish in between
             self._memo = (target, version)
         return version
-
-    def kept_versions(self) -> list[StoreVersion]:
-        """The complete versions on disk, oldest first."""
-        return [info.as_store_version() for info in self.versions.list()]
-
-    def rollback(self, target: str | None = None) -> StoreVersion:
-        """Switch ``current`` back to ``target`` (default: the version before) atomically."""
-        with self.versions.writer_lock():
-            try:
-                return self.versions.rollback(target).as_store_version()
-            except VersionError as exc:
-                raise StoreError(str(exc)) from exc
 
     def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
         """The JSON document ``name`` recorded for ``version`` beside the versions."""
@@ -224,48 +214,24 @@ class EmbeddedBackend:
             raise QuerySyntaxError(str(exc)) from exc
 
     # -- writing ---------------------------------------------------------------------------
-    def publish(self, publication: Publication) -> StoreVersion:
-        """Copy the current version, apply the publication, then switch atomically."""
-        with self.versions.writer_lock():
-            current = self.versions.current()
-            number, path = self.versions.new_version_path()
-            try:
-                self._write_version(current, path, publication)
-                info = self.versions.complete(number)
-                self.versions.switch_to(number)
-            except BaseException:
-                self.versions.discard(path)
-                raise
-            pruned = self.versions.prune(self.settings.keep_versions)
-            if pruned:
-                log.info("pruned versions %s", ", ".join(pruned))
-            return info.as_store_version()
+    @contextlib.contextmanager
+    def writer(self, holder: str, on_wait: WaitNotice | None = None) -> Iterator[EmbeddedWriter]:
+        """Hold the writer lock of the data directory (waiting, with a notice, while another
+        process holds it) and hand out the writer."""
+        with self.versions.writer_lock(holder, on_wait):
+            yield EmbeddedWriter(self.settings, self.versions)
 
-    def _write_version(
-        self, current: VersionInfo | None, path: Path, publication: Publication
-    ) -> None:
-        if current is not None:
-            ox.Store.read_only(str(current.path)).backup(str(path))
-        store = ox.Store(str(path))
-        try:
-            meta = ox.NamedNode(meta_graph_uri(self.settings.base_uri))
-            for graph_uri, graph in publication.graphs.items():
-                node = ox.NamedNode(graph_uri)
-                if store.contains_named_graph(node):
-                    store.remove_graph(node)
-                if len(graph):
-                    store.bulk_extend(_quads(graph, node))
-            for graph_uri, record in publication.records.items():
-                stale = [q for q in store.quads_for_pattern(None, None, None, meta)
-                         if _belongs_to(q.subject, graph_uri)]
-                for quad in stale:
-                    store.remove(quad)
-                store.bulk_extend(_quads(record, meta))
-            store.flush()
-            store.optimize()
-        finally:
-            del store
-            gc.collect()
+    def publish(self, publication: Publication) -> StoreVersion:
+        """Copy the current version, apply the publication, then switch atomically.
+
+        Nothing is validated here; the load pipeline stages, validates and commits itself.
+        """
+        with self.writer("publish") as writer, writer.stage(publication.graphs) as staged:
+            return staged.commit(publication.records)
+
+    def history(self) -> list[StoreVersion]:
+        """The complete versions on disk, oldest first."""
+        return [v.as_store_version() for v in self.versions.list()]
 
     def close(self) -> None:
         from smartregion.store.client_query import close_pool
@@ -275,14 +241,3 @@ class EmbeddedBackend:
             self._reader = None
         gc.collect()
 
-
-def _quads(graph: Graph, graph_node: ox.NamedNode) -> Iterator[ox.Quad]:
-    for s, p, o in graph:
-        yield to_quad((s, p, o), graph_node)
-
-
-def _belongs_to(subject: object, graph_uri: str) -> bool:
-    """Whether a metadata subject is part of the record about ``graph_uri``."""
-    if not isinstance(subject, ox.NamedNode):
-        return False
-    return subject.value == graph_uri or subject.value.startswith(graph_uri + "#")

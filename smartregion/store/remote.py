@@ -32,6 +32,7 @@ headers; they never appear in ``repr()``, log lines or exception messages.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import logging
@@ -58,10 +59,11 @@ from smartregion.store.backend import (
     Readiness,
     Row,
     StoreError,
-    VersionsUnsupported,
+    WaitNotice,
 )
 from smartregion.store.publication import Publication, StoreVersion, now
 from smartregion.store.remote_results import deadline_error, relay
+from smartregion.store.remote_writer import RemoteWriter, WriteLease, hold_lease, remote_history
 from smartregion.store.sparql_lexer import check_services
 from smartregion.store.terms import bind, to_rdflib
 from smartregion.uris import meta_graph_uri
@@ -69,11 +71,6 @@ from smartregion.uris import meta_graph_uri
 log = logging.getLogger(__name__)
 
 STAGING = "graph/.staging/"  # under the base URI; never listed, dumped or validated
-_NO_VERSIONS = (
-    "the remote store keeps no older versions: 'versions' and 'rollback' work on the "
-    "embedded store only. Use the remote store's own backups (e.g. Oxigraph's 'backup', "
-    "Fuseki's backup endpoint) to go back."
-)
 
 
 class RemoteBackend:
@@ -98,6 +95,7 @@ class RemoteBackend:
         self._writes = http.write_session(settings)
         self._lock = threading.Lock()
         self._version: tuple[float, StoreVersion | None] | None = None
+        self.lease: WriteLease | None = None  # held by this loader while it writes
 
     def __repr__(self) -> str:
         return f"RemoteBackend(query_url={self._query_url!r}, update_url={self._update_url!r})"
@@ -121,14 +119,6 @@ class RemoteBackend:
     def cached_version(self) -> StoreVersion | None:
         """The version, read again at most every ``store_version_ttl`` seconds."""
         return self.version()
-
-    def kept_versions(self) -> list[StoreVersion]:
-        """Refused: a remote store keeps only its current state."""
-        raise VersionsUnsupported(_NO_VERSIONS)
-
-    def rollback(self, target: str | None = None) -> StoreVersion:
-        """Refused: a remote store keeps only its current state."""
-        raise VersionsUnsupported(_NO_VERSIONS)
 
     def derived(self, version: StoreVersion, name: str) -> dict[str, Any] | None:
         """The JSON record of derived view ``name`` in the metadata graph, if it was made
@@ -225,10 +215,12 @@ class RemoteBackend:
         return _to_graph(self._graph_quads(graph_uri))
 
     def graph_uris(self) -> list[str]:
-        """The named graphs with data, without staging graphs of a running publish."""
+        """The named graphs with data, without the writer's own graphs (``{base}graph/.…``:
+        staging graphs of a running publish, the write lease)."""
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
         uris = {str(r["g"]) for r in rows if isinstance(r.get("g"), URIRef)}
-        return sorted(u for u in uris if not u.startswith(self._staging))
+        hidden = self.settings.base_uri + "graph/."
+        return sorted(u for u in uris if not u.startswith(hidden))
 
     def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
         """Write one graph (GSP GET or CONSTRUCT) or all graphs as quads, streaming."""
@@ -250,7 +242,30 @@ class RemoteBackend:
                          format=fmt.oxigraph)
         return target.stat().st_size
 
+    def graph_quads(self, graph_uri: str) -> Iterator[ox.Quad]:
+        """The triples of one graph as pyoxigraph quads in the default graph, streamed."""
+        return self._graph_quads(graph_uri)
+
+    def stored_version(self) -> StoreVersion | None:
+        """The version marker as the store has it now (never the remembered one)."""
+        rows = self.select(ru.version_query(self._meta))
+        return _version_from(rows[0]) if rows else None
+
     # -- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writer(self, holder: str, on_wait: WaitNotice | None = None) -> Iterator[RemoteWriter]:
+        """Hold the write lease recorded in the store (see :mod:`remote_writer`)."""
+        with hold_lease(self, holder, on_wait):
+            yield RemoteWriter(self)
+
+    def history(self) -> list[StoreVersion]:
+        """The versions the undo log of this loader host can go back to, and the current one."""
+        return remote_history(self)
+
+    def run_update(self, body: bytes, what: str) -> None:
+        """Send one SPARQL Update request (``what`` names it in errors)."""
+        self._update(body, what)
+
     def publish(self, publication: Publication) -> StoreVersion:
         """Replace graphs, their load records and the version marker.
 

@@ -21,7 +21,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,15 +95,36 @@ class VersionDirectory:
 
     # -- writing -------------------------------------------------------------------------
     @contextlib.contextmanager
-    def writer_lock(self) -> Iterator[None]:
-        """Hold the single-writer lock (blocks until another publish has finished)."""
+    def writer_lock(
+        self, holder: str = "", on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the single-writer lock; while another writer holds it, say who and wait.
+
+        The holder (process id, what it does, since when) is written into the lock file, so
+        a second writer can name the first one. The kernel releases the lock when its
+        holder dies, however it dies, so a killed loader never blocks the next one.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with (self.root / ".lock").open("a+") as handle:
             try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    handle.seek(0)
+                    on_wait(_describe_holder(handle.read()))
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps({"pid": os.getpid(), "holder": holder,
+                                         "since": now().isoformat()}))
+                handle.flush()
                 self._remove_incomplete()
                 yield
             finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def new_version_path(self) -> tuple[int, Path]:
@@ -174,6 +195,16 @@ class VersionDirectory:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.root.glob(".current-*"):
             path.unlink(missing_ok=True)
+
+
+def _describe_holder(text: str) -> str:
+    try:
+        info = json.loads(text)
+        what = f" ({info['holder']})" if info.get("holder") else ""
+        return (f"another writer is running: process {info['pid']}{what}, since "
+                f"{info['since']}; waiting until it has finished …")
+    except (ValueError, KeyError, TypeError):
+        return "another writer is running; waiting until it has finished …"
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -21,7 +21,7 @@ from smartregion.formats import graph_format, results_format
 from smartregion.namespaces import SCHEMA
 from smartregion.store import open_backend
 from smartregion.store import remote_update as ru
-from smartregion.store.backend import StoreBackend, StoreError, VersionsUnsupported
+from smartregion.store.backend import StoreBackend, StoreError
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
 from smartregion.uris import meta_graph_uri
@@ -219,15 +219,6 @@ def test_derived_views_are_recorded_for_every_node_without_a_new_version(
     assert reader.derived(second, "void-statistics") is None  # made from the older version
     for backend in (writer, reader):
         backend.close()
-
-
-def test_versions_and_rollback_are_refused_clearly(server: OxigraphServer,
-                                                   tmp_path: Path) -> None:
-    backend = RemoteBackend(server.settings(tmp_path))
-    for call in (backend.kept_versions, backend.rollback):
-        with pytest.raises(VersionsUnsupported, match="keeps no older versions"):
-            call()
-    backend.close()
 
 
 # -- the platform unchanged on the remote store ----------------------------------------------

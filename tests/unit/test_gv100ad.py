@@ -134,7 +134,7 @@ EXPECTED_HESSEN = """
     skos:prefLabel "Darmstadt, Wissenschaftsstadt"@de ; skos:altLabel "Darmstadt"@de ;
     srh:ags "06411000" ; srh:ars "064110000000" ; srh:areaType mt:61 ;
     srh:areaHectares "12207"^^xsd:decimal ;
-    srh:population "167029"^^xsd:nonNegativeInteger ;
+    srh:population "167029"^^xsd:integer ;
     srh:postcode "64283" ; srh:multiplePostcodes true ;
     srh:territorialStatusDate "2025-11-30"^^xsd:date ;
     schema:containedInPlace <http://testserver/id/district/06411> ;
@@ -145,7 +145,7 @@ EXPECTED_HESSEN = """
     skos:prefLabel "Alsbach-Hähnlein"@de ;
     srh:ags "06432001" ; srh:ars "064320001001" ; srh:areaType mt:64 ;
     srh:areaHectares "1900"^^xsd:decimal ;
-    srh:population "9500"^^xsd:nonNegativeInteger ;
+    srh:population "9500"^^xsd:integer ;
     srh:postcode "64665" ; srh:multiplePostcodes false ;
     srh:territorialStatusDate "2025-11-30"^^xsd:date ;
     schema:containedInPlace <http://testserver/id/district/06432> ;
