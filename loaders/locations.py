@@ -35,6 +35,7 @@ from smartregion.uris import graph_uri, meta_graph_uri
 
 LOCATIONS_DIR = "locations"
 _MAX_HOPS = 3
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
 def location_file(settings: Settings, graph: str, fingerprint: str) -> Path:
@@ -102,7 +103,7 @@ class Locator:
 
     def removed_from(self, node: Node | None) -> str | None:
         """Where a node this change removed was defined before (``None``: not removed)."""
-        if node is None or isinstance(node, BNode) or self._defining_graphs(node):
+        if node is None or isinstance(node, BNode) or self._typed(node):
             return None
         term = to_oxigraph(node)  # type: ignore[arg-type]
         for graph in self.changed:
@@ -143,6 +144,16 @@ class Locator:
                 and curated.fingerprint(self.settings) == fingerprint):
             return {str(n): w for n, w in curated.locations(self.settings).items()}
         return {}
+
+    def _typed(self, node: Node) -> bool:
+        """Whether some published graph still says what ``node`` is (its ``rdf:type``): a
+        thing whose defining statements went away is removed even if another source still
+        adds facts about it (e.g. an outline in the geometry graph)."""
+        term = to_oxigraph(node)  # type: ignore[arg-type]
+        if isinstance(term, ox.Literal):
+            return False
+        return any(q.graph_name in self._graphs
+                   for q in self.staged.store.quads_for_pattern(term, _RDF_TYPE, None, None))
 
     def _defining_graphs(self, node: Node) -> list[str]:
         term = to_oxigraph(node)  # type: ignore[arg-type]
