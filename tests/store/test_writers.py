@@ -38,7 +38,10 @@ HOLDER = textwrap.dedent("""
     backend = EmbeddedBackend(settings)
     with backend.writer("smartregion load projects"):
         Path(sys.argv[2]).write_text("holding")
-        time.sleep(float(sys.argv[3]))
+        # hold until the test says so (a second writer is seen waiting), at most argv[3] s
+        deadline = time.monotonic() + float(sys.argv[3])
+        while not Path(sys.argv[4]).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
         Path(sys.argv[2]).write_text("released")
     """)
 
@@ -54,7 +57,7 @@ def graph_of(n: int, label: str = "x") -> Graph:
 def _hold(settings: Settings, tmp: Path, seconds: float) -> tuple[subprocess.Popen[bytes], Path]:
     marker = tmp / "holder-state"
     process = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.data_dir),
-                                str(marker), str(seconds)])
+                                str(marker), str(seconds), str(marker.with_name("release"))])
     deadline = time.monotonic() + 30
     while not (marker.exists() and marker.read_text() == "holding"):
         assert process.poll() is None and time.monotonic() < deadline, "holder did not start"
@@ -65,11 +68,16 @@ def _hold(settings: Settings, tmp: Path, seconds: float) -> tuple[subprocess.Pop
 # -- embedded ---------------------------------------------------------------------------------
 def test_a_second_writer_says_who_writes_and_waits(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
-    process, marker = _hold(settings, tmp_path, 1.0)
+    process, marker = _hold(settings, tmp_path, 120.0)
     notices: list[str] = []
+
+    def waiting(notice: str) -> None:
+        notices.append(notice)
+        (tmp_path / "release").touch()  # let the first writer finish now that we wait
+
     backend = EmbeddedBackend(settings)
     try:
-        with backend.writer("second", on_wait=notices.append) as writer:
+        with backend.writer("second", on_wait=waiting) as writer:
             assert marker.read_text() == "released"  # it got in only after the first left
             with writer.stage({A: graph_of(2)}) as staged:
                 staged.commit({})
@@ -96,18 +104,27 @@ def test_a_killed_writer_blocks_nobody(tmp_path: Path) -> None:
 def test_load_command_waits_for_a_running_writer(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, source_dir=Path(__file__).parent.parent / "data"
                              / "sources")
-    process, marker = _hold(settings, tmp_path, 1.0)
+    process, marker = _hold(settings, tmp_path, 120.0)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     environment.update({"SMARTREGION_DATA_DIR": str(settings.data_dir),
                         "SMARTREGION_SOURCE_DIR": str(settings.source_dir),
                         "SMARTREGION_BASE_URI": settings.base_uri})
-    done = subprocess.run([sys.executable, "-m", "smartregion", "load"], env=environment,
-                          capture_output=True, text=True, timeout=300)
+    load = subprocess.Popen([sys.executable, "-m", "smartregion", "load"], env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert load.stderr is not None
+    said = []
+    for line in load.stderr:  # the load says who writes before it waits ...
+        said.append(line)
+        if "another writer is running" in line:
+            (tmp_path / "release").touch()  # ... and then the holder lets it in
+            break
+    rest, errors = load.communicate(timeout=300)
     process.wait(timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert "another writer is running" in done.stderr
-    assert "smartregion load projects" in done.stderr
-    assert "published version 000001" in done.stdout
+    stderr = "".join(said) + errors
+    assert load.returncode == 0, stderr
+    assert "another writer is running" in stderr
+    assert "smartregion load projects" in stderr
+    assert "published version 000001" in rest
     assert marker.read_text() == "released"
 
 
