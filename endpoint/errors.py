@@ -53,7 +53,7 @@ def problem_response(problem: Problem, req: Request | None = None) -> Response:
     response.status_code = problem.status
     for name, value in problem.headers.items():
         response.headers[name] = value
-    response.headers["Vary"] = "Accept"
+    response.vary.add("Accept")  # with whatever else the problem's own headers vary by
     return response
 
 

@@ -13,12 +13,27 @@ from flask.typing import ResponseReturnValue
 from rdflib import URIRef
 
 from endpoint import backend_of, settings_of
-from endpoint.describe import InverseKey, InverseNotFound, describe, thing_exists
-from endpoint.documents import choose_offer, content_query, document_response, split_extension
+from endpoint.alternates import alternates_response
+from endpoint.describe import Description, InverseKey, InverseNotFound, describe, thing_exists
+from endpoint.document_profiles import (
+    geojson_document,
+    ngsi_context_link,
+    ngsi_ld_document,
+    schema_org_document,
+)
+from endpoint.documents import (
+    DOCUMENT_OFFERS,
+    choose_representation,
+    content_query,
+    document_alternatives,
+    document_response,
+    split_extension,
+)
 from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import page_number
-from endpoint.negotiation import HTML, Offer
+from endpoint.negotiation import HTML, JSON, Offer
+from endpoint.negotiation.profiles import GEOJSON, NGSI_LD, SCHEMA_ORG
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker, resource_page
 from endpoint.rdf_output import serialize
@@ -65,10 +80,11 @@ def thing(kind: str, key: str) -> ResponseReturnValue:
 
 @bp.get("/doc/<string:kind>/<string:name>")
 def document(kind: str, name: str) -> ResponseReturnValue:
-    """The document of a thing in the negotiated (or named) representation."""
+    """The document of a thing in the negotiated (or named) representation and profile."""
     key, extension = split_extension(name)
     iri = _thing(kind, key)
-    offer = choose_offer(extension)
+    alternatives = document_alternatives(kind)
+    choice = choose_representation(extension, alternatives)
     inverse, page = inverse_request()
     settings = settings_of(current_app)
     backend = backend_of(current_app)
@@ -77,8 +93,13 @@ def document(kind: str, name: str) -> ResponseReturnValue:
     vocab = vocabulary(settings.ontology_dir)
     path = document_path(kind, key)
     lang = current_language()
+    query = content_query("inverse", "page")
+    if choice.listing:
+        return alternates_response(path, alternatives, choice, str(iri), backend.version(),
+                                   query=query)
+    profile, offer = choice.profile, choice.offer
 
-    def produce() -> bytes | str:
+    def described() -> Description:
         try:
             description = describe(
                 backend, vocab, iri, URIRef(settings.base_uri + path.lstrip("/")),
@@ -89,8 +110,18 @@ def document(kind: str, name: str) -> ResponseReturnValue:
             raise Problem(404, "Not Found", f"no such inverse links or page: {exc}") from exc
         if description is None:
             raise _not_found(kind, key)
+        return description
+
+    def produce() -> bytes | str:
+        linker = Linker(settings.base_uri, request.script_root)
+        if profile == NGSI_LD:
+            return ngsi_ld_document(backend, settings, str(iri), offer)
+        if profile == GEOJSON:
+            return geojson_document(backend, settings, str(iri), lang)
+        description = described()
+        if profile == SCHEMA_ORG:
+            return schema_org_document(description, vocab, linker, lang)
         if offer is HTML:
-            linker = Linker(settings.base_uri, request.script_root)
             model = resource_page(description, vocab, linker, lang)
             return render_template(
                 "resource.html", page=model, alternates=alternates(path, offer, query),
@@ -103,9 +134,9 @@ def document(kind: str, name: str) -> ResponseReturnValue:
         return serialize(description.graph, fmt, context=vocab.context,
                          context_url=context_url())
 
-    query = content_query("inverse", "page")
-    return document_response(path, offer, backend.version(), produce, query=query, lang=lang,
-                             validator=vocab.digest)
+    links = [ngsi_context_link()] if (profile, offer) == (NGSI_LD, JSON) else []
+    return document_response(path, alternatives, choice, backend.version(), produce,
+                             query=query, lang=lang, validator=vocab.digest, links=links)
 
 
 def inverse_request() -> tuple[InverseKey | None, int]:
@@ -132,8 +163,6 @@ def context_url() -> str:
 
 def alternates(path: str, chosen: Offer, query: str = "") -> list[dict[str, str]]:
     """The other variants of a document, for ``<link rel=alternate>`` and the footer."""
-    from endpoint.documents import DOCUMENT_OFFERS
-
     names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
              "ntriples": "N-Triples"}
     suffix = f"?{query}" if query else ""
