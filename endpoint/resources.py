@@ -33,6 +33,7 @@ from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import page_number
 from endpoint.negotiation import HTML, JSON, Offer
+from endpoint.negotiation.by_profile import matching_profiles, profile_links, requested_profiles
 from endpoint.negotiation.profiles import GEOJSON, NGSI_LD, SCHEMA_ORG
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker, resource_page
@@ -73,6 +74,13 @@ def thing(kind: str, key: str) -> ResponseReturnValue:
         location += "?" + request.query_string.decode("latin-1")
     response = Response(status=303)
     response.headers["Location"] = location
+    # W3C conneg by profile §6.2: a redirect names the profile chosen from the client's list
+    wanted = requested_profiles(request)
+    chosen = matching_profiles(document_alternatives(kind), wanted) if wanted else []
+    if chosen:
+        response.headers["Link"] = ", ".join(profile_links(chosen[0]))
+    if wanted is not None:
+        response.vary.add("Accept-Profile")
     response.cache_control.public = True
     response.cache_control.max_age = 3600  # the mapping /id → /doc never changes
     return response
