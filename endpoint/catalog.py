@@ -147,6 +147,9 @@ def catalog(ext: str | None = None) -> ResponseReturnValue:
     chosen = choice.offer
     per_page = settings_of(current_app).catalog_page_size
     params = {"modified_since": request.args["modified_since"]} if since else {}
+    # the next pages in the same profile and format, when the query string chose them
+    params.update({k: request.args[k] for k in ("_profile", "_mediatype", "format")
+                   if request.args.get(k)})
     path = f"/catalog.{ext}" if ext else "/catalog"
     settings = settings_of(current_app)
 

@@ -222,7 +222,8 @@ def choose(request: Request, alternatives: Alternatives, *, extension: str | Non
         except NotAcceptable:
             continue
         return Choice(candidate, offer, asked=True)
-    asked = ", ".join(wanted)
+    asked = ", ".join(wanted) or request.args.get("_profile") or ", ".join(
+        request.headers.getlist("Accept-Profile"))
     media = explicit or request.headers.get("Accept", "")
     raise ProfileNotAcceptable(alternatives, f"{asked} as {media}" if media else asked)
 
