@@ -51,7 +51,7 @@ WAYS = ("query", "headers", "url")
 
 
 def case_id(case: tuple[str, str, Profile, Offer]) -> str:
-    kind, path, profile, offer = case
+    _kind, path, profile, offer = case
     return f"{path}-{profile.token}-{offer.media_type}"
 
 
