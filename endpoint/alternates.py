@@ -88,7 +88,7 @@ def alternates_response(path: str, alternatives: Alternatives, choice: Choice, n
         body: str | bytes = render_template(
             "alternates.html", rows=rows, name=name, resource=resource, lang=lang,
             s=lambda key, **v: _text(key, lang, **v),
-            profiles=_profiles(alternatives), profile_register=request.script_root
+            profiles=list(alternatives.profiles()), profile_register=request.script_root
             + "/def/profile/")
     elif offer == JSON:
         body = json.dumps(_json(resource, alternatives, rows), ensure_ascii=False, indent=2)
@@ -97,10 +97,6 @@ def alternates_response(path: str, alternatives: Alternatives, choice: Choice, n
                                {"altr": str(ALTR), "prof": str(PROF)})
     response.set_data(body)
     return response
-
-
-def _profiles(alternatives: Alternatives) -> list[Profile]:
-    return list(alternatives.profiles())
 
 
 def _json(resource: str, alternatives: Alternatives, rows: list[dict[str, Any]]

@@ -11,6 +11,7 @@ same representation of the other pages, ``X-Total-Count``, and rel=describedby t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -119,8 +120,7 @@ def listing(kind: ListingKind, ext: str | None) -> ResponseReturnValue:
                       + ", ".join(f"{kind.path}.{o.extension}"
                                   for o in LISTING_ALTERNATIVES.offers_of(SRH)))
     settings, backend = settings_of(current_app), backend_of(current_app)
-    lang, page, size = current_language(), page_number(request.args.get("page")), \
-        settings.page_size
+    lang, page, size = current_language(), page_number(request.args.get("page")), settings.page_size
     vocab = vocabulary(settings.ontology_dir)
     try:
         bindings, params = bind_filters(kind.filters, request.args, settings.base_uri)
@@ -204,8 +204,6 @@ def _text(key: str) -> str:
 
 
 def _json(document: Any) -> str:
-    import json
-
     return json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
 
 

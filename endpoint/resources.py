@@ -32,7 +32,7 @@ from endpoint.documents import (
 from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import page_number
-from endpoint.negotiation import HTML, JSON, Offer
+from endpoint.negotiation import HTML, JSON, Alternatives, Offer, representation_url
 from endpoint.negotiation.by_profile import matching_profiles, profile_links, requested_profiles
 from endpoint.negotiation.profiles import GEOJSON, NGSI_LD, SCHEMA_ORG
 from endpoint.ontology import vocabulary
@@ -132,7 +132,8 @@ def document(kind: str, name: str) -> ResponseReturnValue:
         if offer is HTML:
             model = resource_page(description, vocab, linker, lang)
             return render_template(
-                "resource.html", page=model, alternates=alternates(path, offer, query),
+                "resource.html", page=model,
+                alternates=alternates(path, offer, query, alternatives),
                 jsonld=embedded_jsonld(description, model, linker, lang),
                 document_iri=str(description.document),
                 iri_href=request.script_root + f"/id/{kind}/{key}",
@@ -169,13 +170,26 @@ def context_url() -> str:
     return request.host_url.rstrip("/") + request.script_root + "/context.jsonld"
 
 
-def alternates(path: str, chosen: Offer, query: str = "") -> list[dict[str, str]]:
-    """The other variants of a document, for ``<link rel=alternate>`` and the footer."""
+def alternates(path: str, chosen: Offer, query: str = "",
+               alternatives: Alternatives | None = None) -> list[dict[str, str]]:
+    """The other variants of a document, for ``<link rel=alternate>`` and the footer: the
+    default profile's formats, then the other profiles (``alternatives``) by name."""
     names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
              "ntriples": "N-Triples"}
     suffix = f"?{query}" if query else ""
-    return [
+    found = [
         {"href": f"{request.script_root}{path}.{o.extension}{suffix}", "type": o.media_type,
          "label": names.get(o.name, o.name)}
         for o in DOCUMENT_OFFERS if o != chosen
     ]
+    if alternatives is not None:
+        for profile, offer in alternatives.pairs():
+            if profile != alternatives.default:
+                several = len(alternatives.offers_of(profile)) > 1
+                found.append({
+                    "href": request.script_root + representation_url(
+                        path, alternatives, profile, offer, query),
+                    "type": offer.media_type,
+                    "label": profile.label(current_language()) + (
+                        f" ({names.get(offer.name, offer.name.upper())})" if several else "")})
+    return found
