@@ -61,6 +61,8 @@ TEXT = {
     "offers": ("Profile (Kürzel: Medientypen)", "Profiles (token: media types)"),
     "token": ("Kürzel", "Token"),
     "profile_of": ("Profil von", "Profile of"),
+    "description": ("Beschreibung", "Description"),
+    "default": ("Standard", "default"),
     "all": ("Alle Profile", "All profiles"),
 }
 RDF_OFFERS: tuple[Offer, ...] = DOCUMENT_OFFERS

@@ -90,9 +90,13 @@ def _aliases(graph: Graph, nodes: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({str(o) for n in nodes for o in graph.objects(URIRef(n), OWL.sameAs)}))
 
 
+ORDER = ("srh", "schemaorg", "dcat-ap-de", "dcat-ap", "dsp", "ngsi-ld", "geojson", "alt")
+"""The order the register shows the profiles in (any other after them, by token)."""
+
+
 @cache
 def registry() -> dict[str, Profile]:
-    """Token → profile, for every ``prof:Profile`` of ``profiles.ttl``."""
+    """Token → profile, for every ``prof:Profile`` of ``profiles.ttl`` (in :data:`ORDER`)."""
     graph = profile_graph()
     profiles: dict[str, Profile] = {}
     for node in sorted(graph.subjects(RDF.type, PROF.Profile), key=str):
@@ -107,7 +111,9 @@ def registry() -> dict[str, Profile]:
             comment_en=_text(graph, node, RDFS.comment, "en"),
             ancestors=_ancestors(graph, node), aliases=_aliases(graph, [str(node)]),
         )
-    return profiles
+    rank = {token: n for n, token in enumerate(ORDER)}
+    return dict(sorted(profiles.items(), key=lambda item: (rank.get(item[0], len(ORDER)),
+                                                           item[0])))
 
 
 def profile(token: str) -> Profile:
