@@ -184,8 +184,8 @@ def _body(info: PageInfo, choice: Choice, records: list[Record], text: str,
         return serialize(collection_graph(info, records), fmt, context=vocab.context,
                          context_url=context_url())
     model = listing_model(kind, info, records, params, _cache())
-    data = [{"href": representation_url(kind.path, LISTING_ALTERNATIVES, SRH, o,
-                                        _query(params, info.page)),
+    data = [{"href": request.script_root + representation_url(
+                kind.path, LISTING_ALTERNATIVES, SRH, o, _query(params, info.page)),
              "label": label, "type": o.media_type}
             for o, label in ((CSV, "CSV"), (JSON, "JSON"), (JSONLD, "JSON-LD"),
                              (TURTLE, "Turtle"), (SPARQL_QUERY, _text("query_text")))]
