@@ -14,6 +14,8 @@ BLUEPRINTS: list[str] = [
     "endpoint.health",
     "endpoint.i18n",
     "endpoint.site",
+    "endpoint.listing_pages",
+    "endpoint.profile_register",
     "endpoint.resources",
     "endpoint.vocabulary",
     "endpoint.catalog",

@@ -25,14 +25,32 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from flask.typing import ResponseReturnValue
 
 from endpoint import backend_of, settings_of
+from endpoint.alternates import alternates_response
 from endpoint.caching import make_conditional
 from endpoint.catalog_output import OFFERS, page_context, serialize_graph
+from endpoint.catalog_profiles import (
+    CATALOG_ALTERNATIVES,
+    PROFILE_PREFIXES,
+    profile_graph,
+    schema_org_catalog,
+)
 from endpoint.dcat import Paging, catalog_graph, page_url_builder
 from endpoint.errors import Problem
 from endpoint.i18n import current_language
 from endpoint.listings import page_number
-from endpoint.negotiation import HTML, NotAcceptable, Offer, negotiate
+from endpoint.negotiation import (
+    HTML,
+    Choice,
+    NotAcceptable,
+    Offer,
+    ProfileNotAcceptable,
+    choose,
+    negotiate,
+    not_acceptable,
+    profile_headers,
+)
 from endpoint.negotiation import variant_headers as base_variant_headers
+from endpoint.negotiation.profiles import DSP, SCHEMA_ORG
 from endpoint.void import void_graph
 from smartregion.derived.datasets import (
     KNOWLEDGE_GRAPH,
@@ -116,12 +134,22 @@ def service() -> CatalogService:
 @bp.get("/catalog")
 @bp.get("/catalog.<ext>")
 def catalog(ext: str | None = None) -> ResponseReturnValue:
-    """The catalogue, one page per request (``?page=N``, 1-based; ``modified_since``)."""
-    chosen = _negotiate(ext)
+    """The catalogue, one page per request (``?page=N``, 1-based; ``modified_since``), in
+    the negotiated profile (DCAT-AP.de, DCAT-AP, Dataspace Protocol, schema.org)."""
     page = _page_number()
     since = _modified_since()
+    query = _content_query(page, since)
+    choice = _choose(ext, "/catalog", query)
+    if choice.listing:
+        return alternates_response("/catalog", CATALOG_ALTERNATIVES, choice,
+                                   settings_of(current_app).base_uri + "catalog",
+                                   service().snapshot().version, query=query)
+    chosen = choice.offer
     per_page = settings_of(current_app).catalog_page_size
     params = {"modified_since": request.args["modified_since"]} if since else {}
+    # the next pages in the same profile and format, when the query string chose them
+    params.update({k: request.args[k] for k in ("_profile", "_mediatype", "format")
+                   if request.args.get(k)})
     path = f"/catalog.{ext}" if ext else "/catalog"
     settings = settings_of(current_app)
 
@@ -132,16 +160,19 @@ def catalog(ext: str | None = None) -> ResponseReturnValue:
         if page > paging.last:
             raise Problem(404, "Not Found", f"page {page} does not exist; the last page is "
                           f"{paging.last} ({paging.total} datasets, {per_page} per page)")
+        start = (page - 1) * per_page
+        if choice.profile == SCHEMA_ORG:
+            return snapshot, schema_org_catalog(settings, entries[start:start + per_page],
+                                                _dump_lookup(snapshot))
         if chosen != HTML:
             graph = catalog_graph(settings, entries, _dump_lookup(snapshot), paging)
-            return snapshot, serialize_graph(graph, chosen)
-        start = (page - 1) * per_page
+            return snapshot, _serialize(choice, graph, entries, settings)
         return snapshot, render_template("catalog.html", **page_context(
             "catalog", snapshot, entries[start:start + per_page],
             service().statistics(snapshot), paging=paging, dumps=_dump_lookup(snapshot)))
 
-    snapshot, body = service().body(_body_key(chosen), lambda: service().consistent(build))
-    return _respond(body, chosen, snapshot, "/catalog", page=page, since=since)
+    snapshot, body = service().body(_body_key(choice), lambda: service().consistent(build))
+    return _respond(body, choice, snapshot, "/catalog", query)
 
 
 @bp.get("/dataset/<string:file>")
@@ -154,25 +185,32 @@ def dataset(file: str) -> ResponseReturnValue:
         entry = snapshot.entry(name)
         if entry is None:  # checked before negotiation: unknown is 404 whatever Accept says
             raise Problem(404, "Not Found", f"there is no dataset {name!r} in the catalogue")
-        if chosen != HTML:
+        if choice.profile == SCHEMA_ORG:
+            return snapshot, schema_org_catalog(settings, [entry], _dump_lookup(snapshot))
+        if choice.offer != HTML:
             graph = catalog_graph(settings, [entry], _dump_lookup(snapshot), None)
-            return snapshot, serialize_graph(graph, chosen)
+            return snapshot, _serialize(choice, graph, [entry], settings)
         return snapshot, render_template("catalog.html", **page_context(
             "dataset", snapshot, [entry], service().statistics(snapshot),
             dumps=_dump_lookup(snapshot)))
 
     if service().snapshot().entry(name) is None:
         build(service().snapshot())  # raises the 404
-    chosen = _negotiate(ext)
-    snapshot, body = service().body(_body_key(chosen), lambda: service().consistent(build))
-    return _respond(body, chosen, snapshot, f"/dataset/{name}")
+    path = f"/dataset/{name}"
+    choice = _choose(ext, path, "")
+    if choice.listing:
+        return alternates_response(path, CATALOG_ALTERNATIVES, choice,
+                                   settings.base_uri + path.lstrip("/"),
+                                   service().snapshot().version)
+    snapshot, body = service().body(_body_key(choice), lambda: service().consistent(build))
+    return _respond(body, choice, snapshot, path, "")
 
 
 @bp.get("/.well-known/void")
 @bp.get("/.well-known/void.<ext>")
 def void(ext: str | None = None) -> ResponseReturnValue:
     """The VoID description with the statistics of the served version."""
-    chosen = _negotiate(ext)
+    chosen = _negotiate_media(ext)
     settings = settings_of(current_app)
 
     def build(snapshot: Snapshot) -> tuple[Snapshot, bytes | str]:
@@ -184,8 +222,8 @@ def void(ext: str | None = None) -> ResponseReturnValue:
         graph = void_graph(settings, snapshot.entries, stats, version)
         return snapshot, serialize_graph(graph, chosen)
 
-    snapshot, body = service().body(_body_key(chosen), lambda: service().consistent(build))
-    return _respond(body, chosen, snapshot, "/.well-known/void")
+    snapshot, body = service().body(_void_key(chosen), lambda: service().consistent(build))
+    return _void_respond(body, chosen, snapshot)
 
 
 @bp.get("/dump/<string:file>")
@@ -201,7 +239,9 @@ def dump(file: str) -> ResponseReturnValue:
 
     snapshot, made = _on_snapshot(fetch)
     response = send_file(
-        made.path, mimetype=fmt.content_type, as_attachment=True, download_name=file,
+        # werkzeug adds "; charset=utf-8" to text/* itself (given twice, it was sent twice)
+        made.path, mimetype=fmt.content_type.split(";")[0], as_attachment=True,
+        download_name=file,
         conditional=True, etag=made.sha256,
         last_modified=snapshot.version.created if snapshot.version else None, max_age=0,
     )
@@ -236,7 +276,24 @@ def _dump_lookup(snapshot: Snapshot) -> Callable[[str, Sequence[str], DumpFormat
     return lookup
 
 
-def _negotiate(ext: str | None) -> Offer:
+def _choose(ext: str | None, path: str, query: str) -> Choice:
+    """The profile and media type of a catalogue answer; 406 names every alternative."""
+    try:
+        return choose(request, CATALOG_ALTERNATIVES, extension=ext)
+    except ProfileNotAcceptable as exc:
+        raise not_acceptable(path, CATALOG_ALTERNATIVES, exc.asked, query=query) from exc
+    except NotAcceptable as exc:
+        raise not_acceptable(path, CATALOG_ALTERNATIVES, exc.asked, query=query) from exc
+
+
+def _serialize(choice: Choice, graph: Any, entries: Sequence[Any], settings: Settings) -> bytes:
+    """The catalogue graph in the chosen RDF profile and format."""
+    shaped = profile_graph(choice, graph, entries, settings)
+    return serialize_graph(shaped, choice.offer, PROFILE_PREFIXES if choice.profile == DSP
+                           else None)
+
+
+def _negotiate_media(ext: str | None) -> Offer:
     try:
         return negotiate(request, OFFERS, explicit=ext or request.args.get("format"))
     except NotAcceptable as exc:
@@ -270,25 +327,33 @@ def _modified_since() -> datetime | None:
     return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
-def _respond(
-    body: bytes | str, chosen: Offer, snapshot: Snapshot, path: str, *, page: int | None = None,
-    since: datetime | None = None,
-) -> ResponseReturnValue:
-    response = Response(body, mimetype=chosen.media_type)
-    parts = [request.full_path]
-    if chosen == HTML:  # the page's language follows ?lang= or Accept-Language
-        parts.append(current_language())
-    query = urlencode([(k, v) for k, v in (
-        ("page", str(page) if page and page > 1 else None),
+def _content_query(page: int, since: datetime | None) -> str:
+    """The encoded query parameters that change a catalogue page (kept on its variants)."""
+    return urlencode([(k, v) for k, v in (
+        ("page", str(page) if page > 1 else None),
         ("modified_since", request.args.get("modified_since") if since else None),
     ) if v is not None])
-    headers = base_variant_headers(path, chosen, OFFERS)
-    if query:
-        headers["Content-Location"] += "?" + query
-        headers["Link"] = ", ".join(
-            f'<{path}.{o.extension}?{query}>; rel="alternate"; type="{o.media_type}"'
-            for o in OFFERS if o != chosen)
-    response.headers.update(headers)
+
+
+def _respond(body: bytes | str, choice: Choice, snapshot: Snapshot, path: str, query: str
+             ) -> ResponseReturnValue:
+    chosen = choice.offer
+    response = Response(body, mimetype=chosen.media_type)
+    parts = [request.full_path, choice.profile.token]
+    if chosen == HTML:  # the page's language follows ?lang= or Accept-Language
+        parts.append(current_language())
+    response.headers.update(profile_headers(path, CATALOG_ALTERNATIVES, choice, query))
+    if chosen == HTML:
+        response.headers["Vary"] = "Accept, Accept-Profile, Accept-Language"
+    return make_conditional(request, response, snapshot.version, *parts)
+
+
+def _void_respond(body: bytes | str, chosen: Offer, snapshot: Snapshot) -> ResponseReturnValue:
+    response = Response(body, mimetype=chosen.media_type)
+    parts = [request.full_path]
+    if chosen == HTML:
+        parts.append(current_language())
+    response.headers.update(base_variant_headers("/.well-known/void", chosen, OFFERS))
     if chosen == HTML:
         response.headers["Vary"] = "Accept, Accept-Language"
     return make_conditional(request, response, snapshot.version, *parts)
@@ -298,9 +363,17 @@ def _version_id(snapshot: Snapshot) -> str:
     return snapshot.version.id if snapshot.version else ""
 
 
-def _body_key(chosen: Offer) -> tuple[str, ...]:
-    """What a rendered document depends on besides the version: URL, format, language."""
-    return (request.full_path, chosen.media_type, current_language() if chosen == HTML else "")
+def _body_key(choice: Choice) -> tuple[str, ...]:
+    """What a rendered document depends on besides the version: URL, profile, format,
+    language."""
+    chosen = choice.offer
+    return (request.full_path, choice.profile.token, chosen.media_type,
+            current_language() if chosen == HTML else "")
+
+
+def _void_key(chosen: Offer) -> tuple[str, ...]:
+    return (request.full_path, "void", chosen.media_type,
+            current_language() if chosen == HTML else "")
 
 
 def _busy() -> Problem:

@@ -91,13 +91,15 @@ def text(key: str, **values: object) -> str:
     return chosen.format(**values) if values else chosen
 
 
-def serialize_graph(graph: Graph, offer: Offer) -> bytes:
-    """``graph`` in the negotiated RDF format, byte-stable."""
+def serialize_graph(graph: Graph, offer: Offer, extra_prefixes: Mapping[str, str] | None = None
+                    ) -> bytes:
+    """``graph`` in the negotiated RDF format, byte-stable (``extra_prefixes``: namespaces
+    besides the platform's that the output should abbreviate)."""
     fmt = graph_format(offer.media_type)
     if fmt is None or fmt.quads:
         raise ValueError(f"{offer.media_type} is not a graph format")
     triples = stable_triples(graph)
-    prefixes = used_prefixes(triples)
+    prefixes = {**used_prefixes(triples), **(extra_prefixes or {})}
     if fmt.name == "jsonld":
         return _jsonld(triples, prefixes)
     body = ox.serialize(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.sax.saxutils import escape
 
 from flask import Flask, Request, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_XML = "application/problem+xml"
 
 
 class Problem(Exception):
@@ -35,10 +37,14 @@ def problem_response(problem: Problem, req: Request | None = None) -> Response:
     }
     accept = req.accept_mimetypes
     kind = accept.best_match(
-        ["text/plain", PROBLEM_JSON, "application/json", "text/html"], default="text/plain"
+        ["text/plain", PROBLEM_JSON, "application/json", "text/html"]
     ) if accept else "text/plain"
+    if kind is None:  # e.g. a SPARQL client accepting only application/sparql-results+json
+        kind = structured_kind(req)
     if kind in (PROBLEM_JSON, "application/json"):
         response = Response(json.dumps(body, ensure_ascii=False), mimetype=PROBLEM_JSON)
+    elif kind == PROBLEM_XML:
+        response = Response(_xml(body), mimetype=PROBLEM_XML)
     elif kind == "text/html":
         try:
             html = render_template("error.html", problem=body)
@@ -53,8 +59,30 @@ def problem_response(problem: Problem, req: Request | None = None) -> Response:
     response.status_code = problem.status
     for name, value in problem.headers.items():
         response.headers[name] = value
-    response.headers["Vary"] = "Accept"
+    response.vary.add("Accept")  # with whatever else the problem's own headers vary by
     return response
+
+
+def structured_kind(req: Request) -> str:
+    """The problem format for a client that accepts none of ours by name: JSON when it
+    accepts some JSON type (``application/*+json``), XML when some XML type, else text."""
+    accepted = [value.split(";", 1)[0].strip().lower() for value, q in req.accept_mimetypes
+                if q > 0]
+    if any(v.endswith(("/json", "+json")) for v in accepted):
+        return PROBLEM_JSON
+    if any(v.endswith(("/xml", "+xml")) for v in accepted):
+        return PROBLEM_XML
+    return "text/plain"
+
+
+def _xml(body: dict[str, Any]) -> str:
+    """RFC 9457 Appendix B: the problem as XML (extension members with simple values)."""
+    parts = []
+    for key, value in body.items():
+        if isinstance(value, str | int | float) and key.isidentifier():
+            parts.append(f"<{key}>{escape(str(value))}</{key}>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<problem xmlns="urn:ietf:rfc:7807">{"".join(parts)}</problem>\n')
 
 
 def _text(body: dict[str, Any]) -> str:

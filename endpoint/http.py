@@ -32,7 +32,8 @@ MIN_BYTES = 1024
 ENCODINGS: tuple[str, ...] = ("br", "gzip") if brotli is not None else ("gzip",)
 _BROTLI_QUALITY = 4  # fast; the level that pays off for responses made per request
 _GZIP_LEVEL = 5
-_EXPOSED = "ETag, Last-Modified, Link, Location, Content-Location, Retry-After, Vary"
+_EXPOSED = ("ETag, Last-Modified, Link, Location, Content-Location, Content-Profile, "
+            "Retry-After, Vary, X-Total-Count")
 CORS_HEADERS: tuple[tuple[str, str], ...] = (
     ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _EXPOSED))
 """What every response but a preflight's says about CORS."""
@@ -150,7 +151,7 @@ def _cors(response: Response) -> None:
         response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
         asked = request.headers.get("Access-Control-Request-Headers")
         response.headers["Access-Control-Allow-Headers"] = (
-            asked or "Accept, Content-Type, If-None-Match, If-Modified-Since"
+            asked or "Accept, Accept-Profile, Content-Type, If-None-Match, If-Modified-Since"
         )
         response.headers["Access-Control-Max-Age"] = "86400"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -201,9 +202,27 @@ def facet_options(
             for code in ("de", "en"):
                 if code in row:
                     names.setdefault(code, []).append(str(row[code]))
+        facets["year"] = {str(year): {} for year in running_years(backend)}
         cache["facets"] = {facet: sorted(values.items()) for facet, values in facets.items()}
     result: dict[str, list[tuple[str, dict[str, list[str]]]]] = cache["facets"]
     return result
+
+
+def running_years(backend: StoreBackend, this_year: int | None = None) -> set[int]:
+    """Every year some project runs in: its first year to its last, or to ``this_year``
+    (default: the current one) for a project without an end. The year filter matches the
+    same way (``projects_list.rq``: start ≤ year ≤ end, or no end)."""
+    now = this_year or date.today().year
+    years: set[int] = set()
+    for row in backend.select(load_query("project_years")):
+        start = row.get("start")
+        if start is None:
+            continue
+        first = int(str(start))
+        end = row.get("end")
+        last = int(str(end)) if end is not None else max(first, now)
+        years.update(range(first, max(first, last) + 1))
+    return years
 
 
 def filter_widgets(

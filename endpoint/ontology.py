@@ -132,6 +132,28 @@ def readable_name(iri: str) -> str:
     return name
 
 
+AREA_TYPE_BASE = SCHEME_BASE + "municipality-type/"
+# The GV100AD record type an area-type code belongs to (its first digit; see the scheme's
+# skos:Collections): which level of area a thing of that type is.
+AREA_LEVELS = {"4": ("Kreis", "district"), "5": ("Gemeindeverband", "municipal association"),
+               "6": ("Gemeinde", "municipality")}
+
+
+def area_qualifier(vocabulary: Vocabulary, area_type: str, lang: str) -> str | None:
+    """How a link to an area says what it is: ``Kreis: kreisfreie Stadt``, ``Gemeinde``
+    (the district Darmstadt and the city of Darmstadt share name and type label; the level
+    tells them apart). ``None`` for anything but an area-type concept."""
+    code = area_type[len(AREA_TYPE_BASE):] if area_type.startswith(AREA_TYPE_BASE) else ""
+    level = AREA_LEVELS.get(code[:1])
+    if level is None:
+        return None
+    name = level[1] if lang == "en" else level[0]
+    if code[:1] == "6":
+        return name
+    found = vocabulary.label(area_type, lang)
+    return f"{name}: {found[0]}" if found else name
+
+
 def pick(values: dict[str, list[str]], lang: str) -> tuple[str, str] | None:
     """``(text, language)`` of the best value: ``lang``, then de → en → untagged → any."""
     for code in (lang, "de", "en", ""):

@@ -22,6 +22,7 @@ from endpoint.ontology import (
     DESCRIPTION_PROPERTIES,
     LABEL_PROPERTIES,
     Vocabulary,
+    area_qualifier,
     pick,
     readable_name,
 )
@@ -228,10 +229,12 @@ class PageBuilder:
         self.labels = Labeller(self.graph, vocabulary, lang)
 
     def link(self, iri: Node) -> Link:
-        """A link to ``iri`` named by its label."""
+        """A link to ``iri`` named by its label (an area's with its level and type)."""
         href, external = self.linker.href(str(iri))
         text, label_lang = self.labels.label(iri, external=external)
-        return Link(str(iri), href, text, label_lang, external)
+        area = self.graph.value(iri, SRH.areaType) if iri != self.d.thing else None
+        kind = area_qualifier(self.vocabulary, str(area), self.lang) if area else None
+        return Link(str(iri), href, f"{text} ({kind})" if kind else text, label_lang, external)
 
     def predicate_link(self, predicate: Node) -> Link:
         """A property named from the ontology (or the table of well-known terms)."""
@@ -253,7 +256,7 @@ class PageBuilder:
             title_lang=title_lang,
             types=types,
             description=description,
-            groups=self.groups(thing),
+            groups=self.groups(thing, shown=description),
             inverse=[self.inverse_view(i, g) for i, g in enumerate(self.d.groups)],
             graphs=self.graph_sources(),
             sources=[self.link(s)
@@ -291,10 +294,15 @@ class PageBuilder:
                          link=types[0] if types else None)
         return Value(link=self.link(obj))
 
-    def groups(self, thing: Node) -> list[Group]:
-        """The thing's rows, grouped: names, relations, facts, identifiers, links."""
+    def groups(self, thing: Node, shown: tuple[str, str] | None = None) -> list[Group]:
+        """The thing's rows, grouped: names, relations, facts, identifiers, links; a
+        description ``shown`` under the title is not repeated among the names."""
         buckets: dict[str, list[Row]] = {key: [] for key in GROUP_ORDER}
         for row in self.rows(thing):
+            if shown and URIRef(row.predicate.iri) in DESCRIPTION_PROPERTIES:
+                row.values = [v for v in row.values if (v.text, v.lang or "") != shown]
+                if not row.values:
+                    continue
             buckets[self.group_of(URIRef(row.predicate.iri), row)].append(row)
         order = {str(p): i for i, p in enumerate(NAME_PROPERTIES)}
         buckets["names"].sort(key=lambda row: order.get(row.predicate.iri, 99))

@@ -13,12 +13,28 @@ from flask.typing import ResponseReturnValue
 from rdflib import URIRef
 
 from endpoint import backend_of, settings_of
-from endpoint.describe import InverseKey, InverseNotFound, describe, thing_exists
-from endpoint.documents import choose_offer, content_query, document_response, split_extension
+from endpoint.alternates import alternates_response
+from endpoint.describe import Description, InverseKey, InverseNotFound, describe, thing_exists
+from endpoint.document_profiles import (
+    geojson_document,
+    ngsi_context_link,
+    ngsi_ld_document,
+    schema_org_document,
+)
+from endpoint.documents import (
+    DOCUMENT_OFFERS,
+    choose_representation,
+    content_query,
+    document_alternatives,
+    document_response,
+    split_extension,
+)
 from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import page_number
-from endpoint.negotiation import HTML, Offer
+from endpoint.negotiation import HTML, JSON, Alternatives, Offer, representation_url
+from endpoint.negotiation.by_profile import matching_profiles, profile_links, requested_profiles
+from endpoint.negotiation.profiles import GEOJSON, NGSI_LD, SCHEMA_ORG
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker, resource_page
 from endpoint.rdf_output import serialize
@@ -58,6 +74,13 @@ def thing(kind: str, key: str) -> ResponseReturnValue:
         location += "?" + request.query_string.decode("latin-1")
     response = Response(status=303)
     response.headers["Location"] = location
+    # W3C conneg by profile §6.2: a redirect names the profile chosen from the client's list
+    wanted = requested_profiles(request)
+    chosen = matching_profiles(document_alternatives(kind), wanted) if wanted else []
+    if chosen:
+        response.headers["Link"] = ", ".join(profile_links(chosen[0]))
+    if wanted is not None:
+        response.vary.add("Accept-Profile")
     response.cache_control.public = True
     response.cache_control.max_age = 3600  # the mapping /id → /doc never changes
     return response
@@ -65,10 +88,11 @@ def thing(kind: str, key: str) -> ResponseReturnValue:
 
 @bp.get("/doc/<string:kind>/<string:name>")
 def document(kind: str, name: str) -> ResponseReturnValue:
-    """The document of a thing in the negotiated (or named) representation."""
+    """The document of a thing in the negotiated (or named) representation and profile."""
     key, extension = split_extension(name)
     iri = _thing(kind, key)
-    offer = choose_offer(extension)
+    alternatives = document_alternatives(kind)
+    choice = choose_representation(extension, alternatives)
     inverse, page = inverse_request()
     settings = settings_of(current_app)
     backend = backend_of(current_app)
@@ -77,8 +101,13 @@ def document(kind: str, name: str) -> ResponseReturnValue:
     vocab = vocabulary(settings.ontology_dir)
     path = document_path(kind, key)
     lang = current_language()
+    query = content_query("inverse", "page")
+    if choice.listing:
+        return alternates_response(path, alternatives, choice, str(iri), backend.version(),
+                                   query=query)
+    profile, offer = choice.profile, choice.offer
 
-    def produce() -> bytes | str:
+    def described() -> Description:
         try:
             description = describe(
                 backend, vocab, iri, URIRef(settings.base_uri + path.lstrip("/")),
@@ -89,11 +118,22 @@ def document(kind: str, name: str) -> ResponseReturnValue:
             raise Problem(404, "Not Found", f"no such inverse links or page: {exc}") from exc
         if description is None:
             raise _not_found(kind, key)
+        return description
+
+    def produce() -> bytes | str:
+        linker = Linker(settings.base_uri, request.script_root)
+        if profile == NGSI_LD:
+            return ngsi_ld_document(backend, settings, str(iri), offer)
+        if profile == GEOJSON:
+            return geojson_document(backend, settings, str(iri), lang)
+        description = described()
+        if profile == SCHEMA_ORG:
+            return schema_org_document(description, vocab, linker, lang)
         if offer is HTML:
-            linker = Linker(settings.base_uri, request.script_root)
             model = resource_page(description, vocab, linker, lang)
             return render_template(
-                "resource.html", page=model, alternates=alternates(path, offer, query),
+                "resource.html", page=model,
+                alternates=alternates(path, offer, query, alternatives),
                 jsonld=embedded_jsonld(description, model, linker, lang),
                 document_iri=str(description.document),
                 iri_href=request.script_root + f"/id/{kind}/{key}",
@@ -103,9 +143,9 @@ def document(kind: str, name: str) -> ResponseReturnValue:
         return serialize(description.graph, fmt, context=vocab.context,
                          context_url=context_url())
 
-    query = content_query("inverse", "page")
-    return document_response(path, offer, backend.version(), produce, query=query, lang=lang,
-                             validator=vocab.digest)
+    links = [ngsi_context_link()] if (profile, offer) == (NGSI_LD, JSON) else []
+    return document_response(path, alternatives, choice, backend.version(), produce,
+                             query=query, lang=lang, validator=vocab.digest, links=links)
 
 
 def inverse_request() -> tuple[InverseKey | None, int]:
@@ -130,15 +170,26 @@ def context_url() -> str:
     return request.host_url.rstrip("/") + request.script_root + "/context.jsonld"
 
 
-def alternates(path: str, chosen: Offer, query: str = "") -> list[dict[str, str]]:
-    """The other variants of a document, for ``<link rel=alternate>`` and the footer."""
-    from endpoint.documents import DOCUMENT_OFFERS
-
+def alternates(path: str, chosen: Offer, query: str = "",
+               alternatives: Alternatives | None = None) -> list[dict[str, str]]:
+    """The other variants of a document, for ``<link rel=alternate>`` and the footer: the
+    default profile's formats, then the other profiles (``alternatives``) by name."""
     names = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
              "ntriples": "N-Triples"}
     suffix = f"?{query}" if query else ""
-    return [
+    found = [
         {"href": f"{request.script_root}{path}.{o.extension}{suffix}", "type": o.media_type,
          "label": names.get(o.name, o.name)}
         for o in DOCUMENT_OFFERS if o != chosen
     ]
+    if alternatives is not None:
+        for profile, offer in alternatives.pairs():
+            if profile != alternatives.default:
+                several = len(alternatives.offers_of(profile)) > 1
+                found.append({
+                    "href": request.script_root + representation_url(
+                        path, alternatives, profile, offer, query),
+                    "type": offer.media_type,
+                    "label": profile.label(current_language()) + (
+                        f" ({names.get(offer.name, offer.name.upper())})" if several else "")})
+    return found

@@ -75,6 +75,14 @@ def embedded_jsonld(
     description: Description, page: ResourcePage, linker: Linker, lang: str
 ) -> Markup:
     """The schema.org description of a thing, ready to embed in its page."""
+    return script_safe(schema_node(description, page, linker, lang))
+
+
+def schema_node(
+    description: Description, page: ResourcePage, linker: Linker, lang: str
+) -> dict[str, Any]:
+    """The schema.org description of a thing (JSON-LD with the context ``https://schema.org``):
+    what its page embeds, and its document in the schema.org profile."""
     graph, thing = description.graph, description.thing
     types = set(graph.objects(thing, RDF.type))
     schema_type = next((name for cls, name in SCHEMA_TYPES if cls in types), "Thing")
@@ -114,7 +122,7 @@ def embedded_jsonld(
     sources = sorted(str(o) for o in graph.objects(thing, DCTERMS.source))
     if sources:
         node["citation"] = sources
-    return script_safe(node)
+    return node
 
 
 def _named(description: Description, target: URIRef, lang: str) -> dict[str, str]:

@@ -25,6 +25,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
+import threading
+import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +64,48 @@ def run_serve(settings: Settings, *, dev: bool = False) -> None:
         respawn_failed_workers=True, workers_kill_timeout=max(1, int(settings.graceful_timeout)),
         log_access=False,  # our own structured access log (endpoint.observability)
     )
+    threading.Thread(target=announce_when_ready, args=(settings,), daemon=True,
+                     name="ready-banner").start()
     server.serve(target_loader=functools.partial(worker_app, settings), wrap_loader=False)
+
+
+def public_url(settings: Settings) -> str:
+    """The URL a person opens: the served address (loopback for a wildcard host)."""
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}/"
+
+
+def banner(settings: Settings, ready: bool = True) -> str:
+    """The lines ``serve`` prints once the server answers: where to open it."""
+    url = public_url(settings)
+    state = "" if ready else "  (noch nicht bereit / not ready yet: see /readyz)\n"
+    rule = "=" * 78
+    return (f"\n{rule}\n  Smarte Region Hessen läuft auf {url} – open this in your browser\n"
+            f"{state}  SPARQL: {url}sparql · Katalog/catalogue: {url}catalog · "
+            f"Profile: {url}def/profile/\n  Beenden / stop: Ctrl+C\n{rule}\n")
+
+
+def announce_when_ready(settings: Settings, timeout: float = 300.0) -> bool:
+    """Print :func:`banner` as soon as ``/readyz`` answers 200 (or, after ``timeout``, with a
+    note that it is not ready yet); ``True`` when it was ready."""
+    url = public_url(settings) + "readyz"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        try:
+            with direct.open(url, timeout=2) as answer:
+                if answer.status == 200:
+                    print(banner(settings), file=sys.stderr, flush=True)
+                    return True
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.25)
+    print(banner(settings, ready=False), file=sys.stderr, flush=True)
+    return False
 
 
 def worker_app(settings: Settings) -> WSGIApp:

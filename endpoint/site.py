@@ -1,7 +1,8 @@
-"""The HTML site around the documents: home page, listings, search, sitemap and robots.txt.
+"""The HTML site around the documents: home page, search, sitemap and robots.txt (the
+listings are in :mod:`endpoint.listing_pages`).
 
 Every page is German first with English alongside (``?lang=``, then ``Accept-Language``),
-carries ``ETag``/``Last-Modified`` from the store version, and listings are paged with
+carries ``ETag``/``Last-Modified`` from the store version, and search results are paged with
 ``Link`` rel=next/prev headers as well as in-page navigation.
 """
 
@@ -18,26 +19,18 @@ from rdflib import Literal, URIRef
 from endpoint import backend_of, settings_of
 from endpoint.caching import make_conditional
 from endpoint.errors import Problem
-from endpoint.field_mapping import field_bindings
 from endpoint.i18n import current_language, translate
 from endpoint.listings import (
-    MUNICIPALITY_FILTERS,
-    PROJECT_FILTERS,
-    BadFilter,
     Item,
     Listing,
-    bind_filters,
     count,
-    facet_options,
-    filter_widgets,
     page_href,
     page_number,
     page_rows,
     row_label,
     thing_link,
 )
-from endpoint.ontology import vocabulary
-from endpoint.pages import Link, Linker, literal_text
+from endpoint.pages import Linker, literal_text
 from endpoint.queries import load_query, paged
 from endpoint.schemaorg import script_safe
 from smartregion.stats import collection_stats
@@ -119,23 +112,7 @@ def home() -> ResponseReturnValue:
 _DT = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
 
 
-# -- listings --------------------------------------------------------------------------------
-def _render_listing(listing: Listing, path: str) -> Response:
-    root = request.script_root
-    links = {}
-    if listing.page > 1:
-        links["prev"] = page_href(path, listing.params, listing.page - 1, root)
-        links["first"] = page_href(path, listing.params, 1, root)
-    if listing.page < listing.pages:
-        links["next"] = page_href(path, listing.params, listing.page + 1, root)
-        links["last"] = page_href(path, listing.params, listing.pages, root)
-    if listing.page > listing.pages:
-        raise Problem(404, "Not Found", f"page {listing.page} of {listing.pages} does not exist")
-    return _html(lambda: render_template("listing.html", listing=listing, path=path,
-                                         links=links, jsonld=_item_list(listing, "CollectionPage")),
-                 links=links)
-
-
+# -- listings: endpoint/listing_pages.py (this module keeps the schema.org list of search) --
 def _item_list(listing: Listing, page_type: str) -> object:
     """schema.org description of a listing page: an ItemList of this page's things."""
     root = request.host_url.rstrip("/")
@@ -149,123 +126,6 @@ def _item_list(listing: Listing, page_type: str) -> object:
         "mainEntity": {"@type": "ItemList", "numberOfItems": listing.total,
                        "itemListElement": elements},
     })
-
-
-def _filters(specs: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    try:
-        return bind_filters(specs, request.args, settings_of(current_app).base_uri)
-    except BadFilter as exc:
-        raise Problem(400, "Bad Request", str(exc)) from exc
-
-
-@bp.get("/projects")
-def projects() -> ResponseReturnValue:
-    """Smart-region projects, filterable by field of action, Kreis, programme, status, year."""
-    backend, lang, page = backend_of(current_app), current_language(), _page_number()
-    vocab = vocabulary(settings_of(current_app).ontology_dir)
-    bindings, params = _filters(PROJECT_FILTERS)
-    bindings.update(field_bindings(vocab, bindings))  # the field follows the scheme's mapping
-    total = count(backend, "projects_count", bindings)
-    rows = page_rows(backend, "projects_list", bindings, page, _page_size()) if total else []
-    linker = _linker()
-    items = []
-    for row in rows:
-        state = row.get("state")
-        status: list[Link | str] = []
-        if state is not None:
-            found = vocab.label(str(state), lang)
-            href, _ = linker.href(str(state))
-            status = [Link(str(state), href, found[0] if found else str(state), found[1]
-                           if found else None)]
-        start, end = row.get("start"), row.get("end")
-        # word joiners keep a period such as "2021–2023" on one line
-        years = f"{start or ''}\u2060–\u2060{end or ''}" if start or end else ""
-        items.append(Item(thing_link(linker, str(row["item"]), row_label(row, lang)),
-                          [status, [years] if years else []]))
-    facets = facet_options(backend, vocab, lang, _cache())
-    listing = Listing("projects", translate("nav_projects", lang),
-                      [translate("name", lang), translate("status", lang),
-                       translate("year", lang)], items, total, page,
-                      filter_widgets(PROJECT_FILTERS, facets, params, vocab, lang), params,
-                      _page_size())
-    return _render_listing(listing, "/projects")
-
-
-@bp.get("/municipalities")
-def municipalities() -> ResponseReturnValue:
-    """Municipalities, optionally those of one Kreis, with their project counts."""
-    backend, lang, page = backend_of(current_app), current_language(), _page_number()
-    vocab = vocabulary(settings_of(current_app).ontology_dir)
-    bindings, params = _filters(MUNICIPALITY_FILTERS)
-    total = count(backend, "municipalities_count", bindings)
-    rows = page_rows(backend, "municipalities_list", bindings, page, _page_size()) if total else []
-    linker = _linker()
-    items = []
-    for row in rows:
-        kreis = row.get("kreis")
-        cells: list[list[Link | str]] = [[], [str(row.get("projects", 0))]]
-        if kreis is not None:
-            name = row.get("kreisName")
-            cells[0] = [thing_link(linker, str(kreis), (str(name), "de") if name else None)]
-        items.append(Item(thing_link(linker, str(row["item"]), row_label(row, lang)), cells))
-    cache = _cache()
-    if "districts" not in cache:
-        cache["districts"] = [
-            (str(r["value"]), {c: [str(r[c])] for c in ("de", "en") if c in r})
-            for r in backend.select(load_query("districts"))
-        ]
-    widgets = filter_widgets(MUNICIPALITY_FILTERS, {"district": cache["districts"]}, params,
-                             vocab, lang)
-    listing = Listing("municipalities", translate("nav_municipalities", lang),
-                      [translate("name", lang), translate("district", lang),
-                       translate("count_projects", lang)], items, total, page, widgets, params,
-                      _page_size())
-    return _render_listing(listing, "/municipalities")
-
-
-@bp.get("/organisations")
-def organisations() -> ResponseReturnValue:
-    """Organisations and initiatives with their type and seat."""
-    backend, lang, page = backend_of(current_app), current_language(), _page_number()
-    vocab = vocabulary(settings_of(current_app).ontology_dir)
-    total = count(backend, "organisations_count", None)
-    rows = page_rows(backend, "organisations_list", None, page, _page_size()) if total else []
-    linker = _linker()
-    items = []
-    for row in rows:
-        cells: list[list[Link | str]] = [[], []]
-        if row.get("type") is not None:
-            found = vocab.label(str(row["type"]), lang)
-            href, _ = linker.href(str(row["type"]))
-            cells[0] = [Link(str(row["type"]), href, found[0] if found else str(row["type"]))]
-        if row.get("location") is not None:
-            name = row.get("locationName")
-            cells[1] = [thing_link(linker, str(row["location"]),
-                                   (str(name), "de") if name else None)]
-        items.append(Item(thing_link(linker, str(row["item"]), row_label(row, lang)), cells))
-    listing = Listing("organisations", translate("nav_organisations", lang),
-                      [translate("name", lang), translate("types", lang),
-                       translate("location", lang)], items, total, page, size=_page_size())
-    return _render_listing(listing, "/organisations")
-
-
-@bp.get("/events")
-def events() -> ResponseReturnValue:
-    """Events of the Geschäftsstelle and its partners, newest first."""
-    backend, lang, page = backend_of(current_app), current_language(), _page_number()
-    total = count(backend, "events_count", None)
-    rows = page_rows(backend, "events_list", None, page, _page_size()) if total else []
-    linker = _linker()
-    items = []
-    for row in rows:
-        place = row_label(row, lang, prefix="where")
-        cells: list[list[Link | str]] = [[str(row["when"])] if row.get("when") else [],
-                                         [place[0]] if place else []]
-        items.append(Item(thing_link(linker, str(row["item"]), row_label(row, lang)), cells))
-    listing = Listing("events", translate("nav_events", lang),
-                      [translate("name", lang), translate("date", lang),
-                       translate("place", lang)], items, total, page, size=_page_size())
-    return _render_listing(listing, "/events")
 
 
 # -- search ----------------------------------------------------------------------------------

@@ -24,21 +24,16 @@ from endpoint.errors import Problem
 from endpoint.http import MIN_BYTES, add_vary, choose_encoding, compressible, encode
 from endpoint.i18n import current_language
 from endpoint.negotiation import GRAPH_OFFERS, RESULTS_OFFERS, NotAcceptable, negotiate
-from endpoint.observability import QUERIES_STOPPED, RESULT_CACHE, note_version
+from endpoint.observability import RESULT_CACHE, note_version
 from endpoint.result_cache import CachedResult, ResultCache
 from endpoint.service_description import serialize_description
+from endpoint.sparql_errors import query_problem
 from endpoint.sparql_protocol import SparqlRequest, choose_formats, parse_request, prefers_html
 from smartregion.formats import graph_format
 from smartregion.namespaces import PREFIXES
-from smartregion.store.backend import QueryLimitError, QueryResult, QuerySyntaxError, StoreError
-from smartregion.store.executor import (
-    ClientOverLimit,
-    ExecutorsBusy,
-    QueryStopped,
-    ResultTooLarge,
-)
+from smartregion.store.backend import QueryResult
 from smartregion.store.publication import StoreVersion
-from smartregion.store.sparql_lexer import ServiceRefused, query_form
+from smartregion.store.sparql_lexer import query_form
 
 bp = Blueprint("sparql", __name__)
 
@@ -46,7 +41,6 @@ EXAMPLES_DIR = Path(__file__).parent / "queries" / "examples"
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor" / "yasgui"
 _CACHE_KEY = "smartregion.result_cache"
 PUBLIC_BASE = "https://data.smarte-region-hessen.de/"  # the base the example files are written for
-_SYNTAX_POSITION = re.compile(r"(?:error at )?(\d+):(\d+)(?:-\d+:\d+)?:\s*(.*)", re.S)
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"de": "SPARQL-Abfrage", "en": "SPARQL query"},
@@ -132,7 +126,7 @@ def answer(parsed: SparqlRequest) -> Response:
                 timeout=parsed.timeout, client=request.remote_addr or "-",
             )
         except Exception as exc:  # mapped to the right status, or re-raised as it is
-            problem = _problem(exc)
+            problem = query_problem(exc, parsed.query)
             if problem is exc:
                 raise
             raise problem from exc
@@ -207,41 +201,6 @@ def _streamed(result: QueryResult) -> Response:
         response.content_length = result.length
     response.call_on_close(result.close)
     return response
-
-
-def _problem(exc: Exception) -> Exception:
-    """The HTTP problem for an exception from a query (others are returned unchanged);
-    limits that stopped or refused a query are counted for the metrics."""
-    if isinstance(exc, QueryLimitError):
-        QUERIES_STOPPED.labels(exc.limit).inc()
-    if isinstance(exc, QuerySyntaxError):
-        match = _SYNTAX_POSITION.match(str(exc))
-        if match:
-            line, column, what = match.groups()
-            return Problem(400, "SPARQL syntax error",
-                           f"Syntax error at line {line}, column {column}: {what.strip()}",
-                           line=int(line), column=int(column))
-        return Problem(400, "SPARQL syntax error", f"Syntax error: {exc}")
-    if isinstance(exc, ServiceRefused):
-        return Problem(400, "SERVICE refused", str(exc))
-    if isinstance(exc, ResultTooLarge):
-        return Problem(422, "Result too large", str(exc), limit="result-size",
-                       result_limit=exc.limit_rows)
-    if isinstance(exc, ClientOverLimit):
-        return Problem(429, "Too Many Requests", str(exc), limit=exc.limit,
-                       headers={"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, QueryStopped) and exc.limit == "crash":
-        return Problem(500, "Query executor failed", str(exc), limit=exc.limit)
-    if isinstance(exc, QueryStopped | ExecutorsBusy):
-        return Problem(503, "Query stopped" if isinstance(exc, QueryStopped) else
-                       "Service busy", str(exc), limit=exc.limit,
-                       headers={"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, QueryLimitError):
-        return Problem(503, "Query stopped", str(exc), limit=exc.limit,
-                       headers={"Retry-After": "5"})
-    if isinstance(exc, StoreError):
-        return Problem(500, "Query failed", str(exc))
-    return exc
 
 
 def result_cache(app: Flask) -> ResultCache | None:

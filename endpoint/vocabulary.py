@@ -20,6 +20,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from endpoint import backend_of, settings_of
+from endpoint.alternates import alternates_response
 from endpoint.caching import make_conditional
 from endpoint.describe import (
     Description,
@@ -27,10 +28,16 @@ from endpoint.describe import (
     add_inverse_links,
     add_vocabulary_labels,
 )
-from endpoint.documents import choose_offer, content_query, document_response, split_extension
+from endpoint.documents import (
+    VOCABULARY_ALTERNATIVES,
+    choose_representation,
+    content_query,
+    document_response,
+    split_extension,
+)
 from endpoint.errors import Problem
 from endpoint.i18n import current_language
-from endpoint.negotiation import HTML, Offer
+from endpoint.negotiation import HTML, Choice, Offer
 from endpoint.ontology import ONTOLOGY_IRI, SCHEME_BASE, Vocabulary, pick, vocabulary
 from endpoint.pages import Link, Linker, PageBuilder, resource_page
 from endpoint.rdf_output import serialize
@@ -82,11 +89,15 @@ def ontology(name: str) -> ResponseReturnValue:
     if stem != "srh":
         raise Problem(404, "Not Found", f"there is no vocabulary /def/{stem}")
     vocab = _vocabulary()
-    offer = choose_offer(extension)
+    choice = choose_representation(extension, VOCABULARY_ALTERNATIVES)
+    if choice.listing:
+        return _alternates("/def/srh", choice, vocab, ONTOLOGY_IRI)
+    offer = choice.offer
     graph = Graph()
     graph += vocab.ontology
     add_vocabulary_labels(graph, vocab)
-    return _respond("/def/srh", offer, vocab, graph, lambda: _ontology_page(vocab, graph, offer))
+    return _respond("/def/srh", choice, vocab, graph,
+                    lambda: _ontology_page(vocab, graph, offer))
 
 
 @bp.get("/def/scheme/<string:name>")
@@ -97,10 +108,13 @@ def scheme(name: str) -> ResponseReturnValue:
     iri = SCHEME_BASE + stem
     if iri not in vocab.schemes:
         raise Problem(404, "Not Found", f"there is no concept scheme {iri}")
-    offer = choose_offer(extension)
+    choice = choose_representation(extension, VOCABULARY_ALTERNATIVES)
+    if choice.listing:
+        return _alternates(f"/def/scheme/{stem}", choice, vocab, iri)
+    offer = choice.offer
     graph = Graph()
     graph += vocab.schemes[iri]
-    return _respond(f"/def/scheme/{stem}", offer, vocab, graph,
+    return _respond(f"/def/scheme/{stem}", choice, vocab, graph,
                     lambda: _scheme_page(vocab, graph, URIRef(iri), offer))
 
 
@@ -113,7 +127,11 @@ def concept(scheme_name: str, name: str) -> ResponseReturnValue:
     scheme_iri = vocab.concept_scheme.get(str(iri))
     if scheme_iri is None or scheme_iri != SCHEME_BASE + scheme_name:
         raise Problem(404, "Not Found", f"there is no concept {iri}")
-    offer = choose_offer(extension)
+    choice = choose_representation(extension, VOCABULARY_ALTERNATIVES)
+    path = f"/def/scheme/{scheme_name}/{stem}"
+    if choice.listing:
+        return _alternates(path, choice, vocab, str(iri), _query())
+    offer = choice.offer
     inverse, page = inverse_request()
     graph = Graph()
     for triple in vocab.schemes[scheme_iri].triples((iri, None, None)):
@@ -126,7 +144,6 @@ def concept(scheme_name: str, name: str) -> ResponseReturnValue:
         raise Problem(404, "Not Found", f"no such inverse links or page: {exc}") from exc
     add_vocabulary_labels(graph, vocab)
     description = Description(iri, iri, graph, groups)
-    path = f"/def/scheme/{scheme_name}/{stem}"
 
     def page_html() -> str:
         lang = current_language()
@@ -138,7 +155,7 @@ def concept(scheme_name: str, name: str) -> ResponseReturnValue:
             document_iri=str(iri), iri_href=request.script_root + path,
         )
 
-    return _respond(path, offer, vocab, graph, page_html, query=_query())
+    return _respond(path, choice, vocab, graph, page_html, query=_query())
 
 
 def _query() -> str:
@@ -160,9 +177,17 @@ def _add_closure(source: Graph, target: Graph) -> None:
                 pending.append(triple[2])
 
 
+def _alternates(path: str, choice: Choice, vocab: Vocabulary, iri: str, query: str = ""
+                ) -> Response:
+    return alternates_response(path, VOCABULARY_ALTERNATIVES, choice, iri, _version(vocab),
+                               query=query)
+
+
 def _respond(
-    path: str, offer: Offer, vocab: Vocabulary, graph: Graph, html: object, query: str = ""
+    path: str, choice: Choice, vocab: Vocabulary, graph: Graph, html: object, query: str = ""
 ) -> Response:
+    offer = choice.offer
+
     def produce() -> bytes | str:
         if offer is HTML:
             return html()  # type: ignore[operator, no-any-return]
@@ -170,7 +195,8 @@ def _respond(
         assert fmt is not None
         return serialize(graph, fmt, context=vocab.context, context_url=context_url())
 
-    return document_response(path, offer, _version(vocab), produce, query=query,
+    return document_response(path, VOCABULARY_ALTERNATIVES, choice, _version(vocab), produce,
+                             query=query,
                              lang=current_language(), validator=vocab.digest)
 
 

@@ -19,6 +19,8 @@ MODULES = [
     "endpoint.geo",
     "endpoint.geometry",
     "endpoint.bound_values",
+    "endpoint.negotiation.by_profile",
+    "endpoint.sparql_errors",
     "loaders.web_sources",
 ]
 

@@ -1,7 +1,8 @@
-"""The one content-negotiation helper: ``format=`` / extension first, then ``Accept``.
+"""Negotiation by media type: ``format=`` / extension first, then ``Accept``.
 
 Built on werkzeug's Accept parser (q-values, lists, wildcards); never parses Accept by hand.
 Offers are listed in server preference order: the first wins a tie (and ``*/*``).
+:mod:`endpoint.negotiation.by_profile` adds the profile dimension on top of this.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ TRIPLE_OFFERS: tuple[Offer, ...] = tuple(
 RESULTS_OFFERS: tuple[Offer, ...] = tuple(
     Offer(f.media_type, f.extension, f.name) for f in RESULTS_FORMATS
 )
+TURTLE, JSONLD = GRAPH_OFFERS[0], GRAPH_OFFERS[1]
+JSON = Offer("application/json", "json", "json")
+GEO_JSON = Offer("application/geo+json", "geojson", "geojson")
+CSV = Offer("text/csv", "csv", "csv")
+SPARQL_QUERY = Offer("application/sparql-query", "rq", "sparql")
 _ALIASES = {
     "json": "application/json",
     "xml": "application/xml",
@@ -85,7 +91,7 @@ def negotiate(
         return chosen
     by_type = {offer.media_type: offer for offer in offers}
     extra = aliases or {}
-    accept = _without_parameters(request.accept_mimetypes)
+    accept = without_parameters(request.accept_mimetypes)
     if not accept:
         return offers[0]
     best = accept.best_match([*by_type, *extra])
@@ -94,7 +100,7 @@ def negotiate(
     return by_type.get(best) or extra[best]
 
 
-def _without_parameters(accept: MIMEAccept) -> MIMEAccept:
+def without_parameters(accept: MIMEAccept) -> MIMEAccept:
     """``accept`` with media-type parameters dropped (q-values kept).
 
     werkzeug only matches a range with parameters against an offer with the same parameters,
