@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import time
 
 import pytest
@@ -18,6 +19,7 @@ from rdflib import Graph, Namespace
 from endpoint.negotiation import representation_url
 from tests.e2e.conftest import LiveServer
 from tests.http.test_profile_table import RESOURCES
+from tests.readme_commands import readme_commands
 
 pytestmark = pytest.mark.e2e
 ODRL = Namespace("http://www.w3.org/ns/odrl/2/")
@@ -115,3 +117,20 @@ def test_serve_prints_where_to_open_it(live_server: LiveServer) -> None:
     while wanted not in live_server.log.read_text(encoding="utf-8", errors="replace"):
         assert time.monotonic() < give_up, live_server.log.read_text()[-2000:]
         time.sleep(0.2)
+
+
+def test_the_readme_profile_examples_answer_as_described(live_server: LiveServer) -> None:
+    """The README's curl examples, run with curl against the live server instead of :8000."""
+    commands = readme_commands("profiles")
+    assert commands
+    for command in commands:
+        argv = [a.replace("http://127.0.0.1:8000/", live_server.url) for a in command.argv]
+        assert argv[0] == "curl"
+        done = subprocess.run([*argv[:1], "-sS", "-D", "-", "-o", "/dev/null", *argv[1:]],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        status, *fields = done.stdout.splitlines()
+        headers = {k.strip().lower(): v.strip() for k, _, v in
+                   (f.partition(":") for f in fields if ":" in f)}
+        assert " 200" in status, f"{command.text}: {status}"
+        assert headers.get("content-profile"), f"{command.text}: no Content-Profile"
