@@ -26,9 +26,6 @@ import functools
 import os
 import shutil
 import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -64,8 +61,10 @@ def run_serve(settings: Settings, *, dev: bool = False) -> None:
         respawn_failed_workers=True, workers_kill_timeout=max(1, int(settings.graceful_timeout)),
         log_access=False,  # our own structured access log (endpoint.observability)
     )
-    threading.Thread(target=announce_when_ready, args=(settings,), daemon=True,
-                     name="ready-banner").start()
+    # No thread of ours may run here: granian forks its workers from this process, and a
+    # thread caught inside an import at that moment leaves the module lock held in every
+    # worker (seen: the first request hung in ``encodings.idna``). The first worker whose
+    # app is ready prints the banner instead (:func:`_announce_once`).
     server.serve(target_loader=functools.partial(worker_app, settings), wrap_loader=False)
 
 
@@ -79,33 +78,27 @@ def public_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}/"
 
 
-def banner(settings: Settings, ready: bool = True) -> str:
-    """The lines ``serve`` prints once the server answers: where to open it."""
+def banner(settings: Settings) -> str:
+    """The lines ``serve`` prints once a worker is ready to answer: where to open it."""
     url = public_url(settings)
-    state = "" if ready else "  (noch nicht bereit / not ready yet: see /readyz)\n"
     rule = "=" * 78
     return (f"\n{rule}\n  Smarte Region Hessen läuft auf {url} – open this in your browser\n"
-            f"{state}  SPARQL: {url}sparql · Katalog/catalogue: {url}catalog · "
+            f"  SPARQL: {url}sparql · Katalog/catalogue: {url}catalog · "
             f"Profile: {url}def/profile/\n  Beenden / stop: Ctrl+C\n{rule}\n")
 
 
-def announce_when_ready(settings: Settings, timeout: float = 300.0) -> bool:
-    """Print :func:`banner` as soon as ``/readyz`` answers 200 (or, after ``timeout``, with a
-    note that it is not ready yet); ``True`` when it was ready."""
-    url = public_url(settings) + "readyz"
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        try:
-            with direct.open(url, timeout=2) as answer:
-                if answer.status == 200:
-                    print(banner(settings), file=sys.stderr, flush=True)
-                    return True
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.25)
-    print(banner(settings, ready=False), file=sys.stderr, flush=True)
-    return False
+def _announce_once(settings: Settings) -> None:
+    """Print :func:`banner` from the first worker whose app is ready: a marker file in the
+    metrics directory (emptied by each ``serve``) makes it once per ``serve``, not again when
+    workers are replaced."""
+    try:
+        os.close(os.open(settings.metrics_dir / "banner-printed",
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    except OSError:  # no metrics directory (an app built outside ``serve``): say it anyway
+        pass
+    print(banner(settings), file=sys.stderr, flush=True)
 
 
 def worker_app(settings: Settings) -> WSGIApp:
@@ -123,6 +116,7 @@ def worker_app(settings: Settings) -> WSGIApp:
     backend.start()  # executors of this worker, created after the fork
     atexit.register(backend.close)
     atexit.register(worker_exit)
+    _announce_once(settings)
     return app
 
 

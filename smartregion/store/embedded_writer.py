@@ -1,11 +1,16 @@
 """The writer of the embedded store: stage a change in a new version, then switch to it.
 
-A stage copies the served version with ``Store.backup`` (hard links, cheap), applies the new
-graphs to the copy and hands the copy out, still unserved, so that the caller validates the
-data exactly as the store keeps it. :meth:`EmbeddedStage.commit` writes the load records,
-marks the version complete and swaps the ``current`` pointer; leaving the block without a
-commit (a failed validation, an exception, SIGKILL) leaves ``current`` as it was, and the copy
-is deleted (or, after SIGKILL, by the next writer).
+A stage copies the served version with ``Store.backup`` (hard links, cheap) into a staging
+directory, applies the new graphs to the copy and hands the copy out, still unserved, so that
+the caller validates the data exactly as the store keeps it. :meth:`EmbeddedStage.commit`
+writes the load records and checkpoints the copy (``Store.backup`` again) into the version's
+own directory, marks it complete and swaps the ``current`` pointer. The served directory is
+one that no process ever opened for writing: the staging store may still flush or compact
+until its handle is gone, and RocksDB deletes files it no longer needs, under the feet of a
+reader opening that directory (seen: "No such file ... .sst" on a publish under traffic).
+Leaving the block without a commit (a failed validation, an exception, SIGKILL) leaves
+``current`` as it was; the staging copy is deleted either way (after SIGKILL, by the next
+writer).
 """
 
 from __future__ import annotations
@@ -39,10 +44,12 @@ class EmbeddedStage:
     """A new version on disk with a change applied, not served until :meth:`commit`."""
 
     def __init__(self, settings: Settings, versions: VersionDirectory, number: int,
-                 store: ox.Store, previous: ox.Store | None, replaced: set[str]) -> None:
+                 path: Path, store: ox.Store, previous: ox.Store | None,
+                 replaced: set[str]) -> None:
         self.settings = settings
         self.versions = versions
         self.number = number
+        self.path = path  # the version's directory, written once by the checkpoint
         self.store = store
         self._previous = previous
         self._replaced = replaced
@@ -78,6 +85,7 @@ class EmbeddedStage:
             # Compaction rewrites every file of the copy (the hard links to the previous
             # version are lost), so it is worth its time only after large changes.
             self.store.optimize()
+        self.store.backup(str(self.path))
         info = self.versions.complete(self.number)
         self.versions.switch_to(self.number)
         self.committed = info.as_store_version()
@@ -98,25 +106,27 @@ class EmbeddedWriter:
     def stage(self, graphs: Mapping[str, Graph]) -> Iterator[EmbeddedStage]:
         current = self.versions.current()
         number, path = self.versions.new_version_path()
+        staging = path.with_name(path.name + ".staging")
         store: ox.Store | None = None
         previous: ox.Store | None = None
         stage: EmbeddedStage | None = None
         try:
-            store, previous = _copy(current, path)
+            store, previous = _copy(current, staging)
             for graph_uri, graph in graphs.items():
                 node = ox.NamedNode(graph_uri)
                 if store.contains_named_graph(node):
                     store.remove_graph(node)
                 if len(graph):
                     store.bulk_extend(to_quad(t, node) for t in graph)
-            stage = EmbeddedStage(self.settings, self.versions, number, store, previous,
-                                  set(graphs))
+            stage = EmbeddedStage(self.settings, self.versions, number, path, store,
+                                  previous, set(graphs))
             stage.written = sum(len(g) for g in graphs.values())
             yield stage
         finally:
             committed = stage is not None and stage.committed is not None
             del stage, store, previous
-            gc.collect()  # close the RocksDB handles before the directory may go
+            gc.collect()  # close the RocksDB handles before the directory goes
+            self.versions.discard(staging)
             if not committed:
                 self.versions.discard(path)
 

@@ -5,12 +5,14 @@ reads (with a clear message for an undefined prefix), one charset on dumps, the 
 from __future__ import annotations
 
 import re
+import threading
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from endpoint.serving import banner, public_url
+from endpoint.serving import _announce_once, banner, public_url, run_serve
 from endpoint.sparql_errors import undefined_prefix
 from smartregion.settings import load_settings
 
@@ -107,4 +109,28 @@ def test_serve_banner_names_the_address_to_open() -> None:
     text = banner(settings)
     assert "Smarte Region Hessen läuft auf http://127.0.0.1:8123/ – open this in your browser" \
         in text
-    assert "not ready" in banner(settings, ready=False)
+
+
+def test_the_banner_is_printed_once_per_serve(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(environ={"SMARTREGION_METRICS_DIR": str(tmp_path)}, port=8124)
+    _announce_once(settings)  # the first worker ready
+    _announce_once(settings)  # a second worker, or one replaced after a reload
+    assert capsys.readouterr().err.count("läuft auf http://127.0.0.1:8124/") == 1
+
+
+def test_serve_runs_no_thread_of_its_own_while_granian_forks_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread inside an import when granian forks leaves that module's lock held in every
+    worker: the first request then hangs for ever (seen with a banner thread in urllib)."""
+    import granian.server
+
+    seen: list[list[str]] = []
+
+    def serve(self: object, **_: object) -> None:
+        seen.append([thread.name for thread in threading.enumerate()])
+
+    monkeypatch.setattr(granian.server.Server, "serve", serve)
+    before = {thread.name for thread in threading.enumerate()}
+    run_serve(load_settings(environ={"SMARTREGION_METRICS_DIR": str(tmp_path / "m")}))
+    assert len(seen) == 1 and set(seen[0]) <= before
