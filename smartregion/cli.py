@@ -95,6 +95,9 @@ def load(
     from loaders.pipeline import load as run_load
 
     settings = _settings(ctx)
+    if (location is not None or land is not None) and "gv100ad" not in sources:
+        raise click.UsageError("--source and --land apply to the gv100ad source only: "
+                               "smartregion load gv100ad --source …")
     try:
         selected = configure_sources(
             resolve_sources(sources, settings), location=location, land=land
