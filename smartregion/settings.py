@@ -121,12 +121,33 @@ class Settings:
     query_url: str = _setting("", "Remote store: SPARQL 1.1 Query endpoint URL.")
     update_url: str = _setting("", "Remote store: SPARQL 1.1 Update endpoint URL.")
     gsp_url: str = _setting("", "Remote store: Graph Store Protocol endpoint URL (optional).")
-    store_user: str = _setting("", "Remote store: user name for HTTP basic authentication.")
+    store_user: str = _setting(
+        "", "Remote store: user name for HTTP authentication (scheme: store_auth)."
+    )
     store_password: str = _setting(
-        "", "Remote store: password for basic auth (never shown).", secret=True
+        "", "Remote store: password of store_user (never shown).", secret=True
+    )
+    store_auth: str = _setting(
+        "basic",
+        "Remote store: HTTP authentication scheme of store_user: 'basic' or 'digest' "
+        "(Virtuoso's /sparql-auth).",
+    )
+    store_dataset: str = _setting(
+        "union",
+        "Remote store: what a query without FROM sees. 'union': the store's default graph is "
+        "the union of its named graphs (Oxigraph --union-default-graph, Fuseki "
+        "unionDefaultGraph); 'named': the platform names its graphs in every query "
+        "(default-graph-uri/named-graph-uri), for stores whose default graph holds other "
+        "graphs too (Virtuoso's system graphs).",
     )
     store_token: str = _setting("", "Remote store: bearer token (never shown).", secret=True)
     store_timeout: float = _setting(60.0, "Remote store: timeout of one request in seconds.")
+    store_query_timeout_param: str = _setting(
+        "",
+        "Remote store: name of the store's own per-query timeout parameter (milliseconds), "
+        "sent with each client query so the store's work ends at the deadline too (Virtuoso: "
+        "'timeout'); empty = none.",
+    )
     store_batch_bytes: int = _setting(
         32_000_000,
         "Remote store: largest SPARQL Update body in bytes; a larger publish is uploaded into "
@@ -164,6 +185,11 @@ class Settings:
             raise ValueError("max_url_bytes must be at least 1024, max_header_bytes at least 8192")
         if self.store not in ("embedded", "remote"):
             raise ValueError(f"store must be 'embedded' or 'remote', not {self.store!r}")
+        if self.store_auth not in ("basic", "digest"):
+            raise ValueError(f"store_auth must be 'basic' or 'digest', not {self.store_auth!r}")
+        if self.store_dataset not in ("union", "named"):
+            raise ValueError(
+                f"store_dataset must be 'union' or 'named', not {self.store_dataset!r}")
         if self.store == "remote" and not self.query_url:
             raise ValueError("store 'remote' needs SMARTREGION_QUERY_URL")
 

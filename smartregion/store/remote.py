@@ -1,14 +1,17 @@
 """RemoteBackend: any SPARQL 1.1 store, reached with ``requests`` over standard protocols only.
 
-- **Queries** go to ``SMARTREGION_QUERY_URL`` as SPARQL 1.1 Protocol "query via POST directly"
-  (``application/sparql-query``), with ``default-graph-uri``/``named-graph-uri`` in the URL.
+- **Queries** go to ``SMARTREGION_QUERY_URL`` as SPARQL 1.1 Protocol "query via URL-encoded
+  POST" (the form every store takes; Virtuoso 7 does not answer "POST directly"), with
+  ``default-graph-uri``/``named-graph-uri`` and, if set, the store's own timeout parameter
+  (``SMARTREGION_STORE_QUERY_TIMEOUT_PARAM``) in the form.
 - **Publishing** uses SPARQL 1.1 Update at ``SMARTREGION_UPDATE_URL`` and, when
   ``SMARTREGION_GSP_URL`` is set, the Graph Store HTTP Protocol for large uploads and graph reads
   (see :mod:`smartregion.store.remote_update` for what one publish sends).
-- **The union default graph**: queries without a dataset clause must see all named graphs, as
-  they do on the embedded store. The store has to be configured so (Oxigraph
-  ``serve --union-default-graph``, Jena Fuseki/TDB2 ``tdb2:unionDefaultGraph true``, GraphDB and
-  Virtuoso do it by default).
+- **The union default graph**: queries without a dataset clause see the union of the
+  platform's named graphs, as on the embedded store: the store's default graph
+  (``SMARTREGION_STORE_DATASET=union``) or the graphs named in each query (``named``); see
+  :mod:`smartregion.store.remote_scope`, which also checks the store at start and before
+  every publish.
 
 The endpoint's limits hold here as on the embedded store:
 
@@ -21,6 +24,8 @@ The endpoint's limits hold here as on the embedded store:
   or triples are counted; one past ``result_limit`` stops reading and raises
   :class:`~smartregion.store.executor.ResultTooLarge` before any byte reaches the client, so a
   capped result is never passed off as complete (:mod:`smartregion.store.remote_results`).
+  An answer the store itself marks as incomplete (Virtuoso's anytime queries: ``X-SQL-State``
+  on a 200 answer) is a deadline error, never a result.
 - *SERVICE*: :func:`~smartregion.store.sparql_lexer.check_services` applies the allow-list before
   the store is asked (the remote store would otherwise fetch any URL itself, from its own
   network); a query with an allowed SERVICE gets ``service_timeout`` as its deadline.
@@ -51,6 +56,7 @@ from rdflib import Graph, Literal, URIRef
 from smartregion.formats import GraphFormat, ResultsFormat, graph_format, results_format
 from smartregion.settings import Settings
 from smartregion.store import remote_http as http
+from smartregion.store import remote_scope
 from smartregion.store import remote_update as ru
 from smartregion.store.backend import (
     Bindings,
@@ -84,6 +90,7 @@ class RemoteBackend:
         self._update_url = http.checked_url(settings.update_url, "SMARTREGION_UPDATE_URL")
         self._gsp_url = http.checked_url(settings.gsp_url, "SMARTREGION_GSP_URL")
         self._meta = meta_graph_uri(settings.base_uri)
+        self.meta_graph = self._meta
         self._staging = settings.base_uri + STAGING
         self._connect_timeout = min(10.0, settings.store_timeout)
         self._secrets = [s for s in (settings.store_password, settings.store_token) if s]
@@ -96,13 +103,16 @@ class RemoteBackend:
         self._lock = threading.Lock()
         self._version: tuple[float, StoreVersion | None] | None = None
         self.lease: WriteLease | None = None  # held by this loader while it writes
+        self.scope = remote_scope.GraphScope(self)
 
     def __repr__(self) -> str:
         return f"RemoteBackend(query_url={self._query_url!r}, update_url={self._update_url!r})"
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
-        """Nothing to start: connections are opened on demand."""
+        """Check that the store serves the platform's graphs as required (connections are
+        opened on demand); raises :class:`StoreError` naming what to fix."""
+        remote_scope.check_store(self, writing=False)
 
     def readiness(self) -> Readiness:
         """Ready when the store answers the version query."""
@@ -147,7 +157,7 @@ class RemoteBackend:
             cached = self._version
         if cached is not None and time.monotonic() - cached[0] < self.settings.store_version_ttl:
             return cached[1]
-        rows = self.select(ru.version_query(self._meta))
+        rows = self.select_unscoped(ru.version_query(self._meta))
         version = _version_from(rows[0]) if rows else None
         with self._lock:
             self._version = (time.monotonic(), version)
@@ -176,11 +186,15 @@ class RemoteBackend:
         budget = max(budget, 0.001)
         deadline_at = time.monotonic() + budget
         accept = http.client_accept(results_format, graph_format)
+        default, named = self.scope.dataset(text, default_graph_uris, named_graph_uris)
         try:
-            response = self._send_query(text, accept, default_graph_uris, named_graph_uris,
-                                        budget, stream=True)
+            response = self._send_query(text, accept, default, named, budget, stream=True,
+                                        store_timeout=budget)
         except requests.Timeout:
             raise deadline_error(budget) from None
+        if http.incomplete(response):
+            response.close()
+            raise deadline_error(budget)
         try:
             return relay(response, results_format, graph_format, deadline_at=deadline_at,
                          budget=budget, limit=self.settings.result_limit)
@@ -189,7 +203,28 @@ class RemoteBackend:
 
     def select(self, text: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a trusted SELECT with bound values; rows as rdflib terms."""
-        response = self._internal_query(bind(text, bindings), http.RESULTS_ACCEPT)
+        return self._select(bind(text, bindings), scoped=True)
+
+    def select_unscoped(self, text: str) -> list[Row]:
+        """A SELECT of the backend's own that names its graphs (the hidden ones too), sent
+        without a dataset."""
+        return self._select(text, scoped=False)
+
+    def ask_unscoped(self, text: str, default_graph_uris: Sequence[str] = ()) -> bool:
+        """An ASK of the backend's own, with exactly the given default graphs."""
+        response = self._internal_query(text, http.RESULTS_ACCEPT, default_graph_uris, ())
+        fmt = results_format(http.media_type(response))
+        if fmt is None:
+            raise StoreError(f"ask: unexpected result type {http.media_type(response)!r}")
+        try:
+            parsed = ox.parse_query_results(response.content, format=fmt.oxigraph)
+        except SyntaxError as exc:
+            raise StoreError(f"the store's answer does not parse: {exc}") from None
+        return bool(parsed)
+
+    def _select(self, text: str, *, scoped: bool) -> list[Row]:
+        default, named = self.scope.dataset(text, (), ()) if scoped else ((), ())
+        response = self._internal_query(text, http.RESULTS_ACCEPT, default, named)
         fmt = results_format(http.media_type(response))
         if fmt is None:
             raise StoreError(f"select: unexpected result type {http.media_type(response)!r}")
@@ -207,7 +242,9 @@ class RemoteBackend:
 
     def construct(self, text: str, bindings: Bindings | None = None) -> Graph:
         """Run a trusted CONSTRUCT/DESCRIBE with bound values into an rdflib graph."""
-        response = self._internal_query(bind(text, bindings), http.GRAPH_ACCEPT)
+        text = bind(text, bindings)
+        default, named = self.scope.dataset(text, (), ())
+        response = self._internal_query(text, http.GRAPH_ACCEPT, default, named)
         return _to_graph(self._triples(response))
 
     def graph(self, graph_uri: str) -> Graph:
@@ -217,10 +254,8 @@ class RemoteBackend:
     def graph_uris(self) -> list[str]:
         """The named graphs with data, without the writer's own graphs (``{base}graph/.…``:
         staging graphs of a running publish, the write lease)."""
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        uris = {str(r["g"]) for r in rows if isinstance(r.get("g"), URIRef)}
-        hidden = self.settings.base_uri + "graph/."
-        return sorted(u for u in uris if not u.startswith(hidden))
+        rows = self.select_unscoped(self.scope.list_query())
+        return self.scope.visible([str(r["g"]) for r in rows if isinstance(r.get("g"), URIRef)])
 
     def dump(self, target: Path, fmt: GraphFormat, graph_uri: str | None = None) -> int:
         """Write one graph (GSP GET or CONSTRUCT) or all graphs as quads, streaming."""
@@ -248,7 +283,7 @@ class RemoteBackend:
 
     def stored_version(self) -> StoreVersion | None:
         """The version marker as the store has it now (never the remembered one)."""
-        rows = self.select(ru.version_query(self._meta))
+        rows = self.select_unscoped(ru.version_query(self._meta))
         return _version_from(rows[0]) if rows else None
 
     # -- writing -------------------------------------------------------------------------
@@ -275,6 +310,7 @@ class RemoteBackend:
         """
         if not self._update_url:
             raise StoreError("publishing needs SMARTREGION_UPDATE_URL (the store is read-only)")
+        remote_scope.check_store(self, writing=True)
         token = secrets.token_hex(4)
         bodies = {g: ru.ntriples(graph, f"g{i}x") for i, (g, graph)
                   in enumerate(publication.graphs.items())}
@@ -358,19 +394,38 @@ class RemoteBackend:
             if not response.ok:
                 raise StoreError(self._answer(what, url, response))
 
+    def probe_gsp(self, graph_uri: str) -> None:
+        """A GSP ``DELETE`` of a graph that holds nothing (when a GSP URL is set): checks
+        the credentials there before a publish relies on them."""
+        if not self._gsp_url:
+            return
+        try:
+            response = self._writes.delete(self._gsp_url, params={"graph": graph_uri},
+                                           timeout=self._timeouts())
+        except requests.RequestException as exc:
+            raise StoreError(self._redact(f"store check (GSP): cannot reach the store: {exc}")
+                             ) from None
+        with response:
+            if not response.ok and response.status_code != 404:
+                raise StoreError(self._answer("store check (GSP)", self._gsp_url, response))
+
     # -- HTTP helpers --------------------------------------------------------------------
     def _timeouts(self, read: float | None = None) -> tuple[float, float]:
         return (self._connect_timeout, read if read is not None else self.settings.store_timeout)
 
     def _send_query(self, text: str, accept: str, default_graph_uris: Sequence[str],
                     named_graph_uris: Sequence[str], read_timeout: float,
-                    stream: bool) -> requests.Response:
-        params = [("default-graph-uri", u) for u in default_graph_uris]
-        params += [("named-graph-uri", u) for u in named_graph_uris]
+                    stream: bool, store_timeout: float | None = None) -> requests.Response:
+        form = [("query", text)]
+        form += [("default-graph-uri", u) for u in default_graph_uris]
+        form += [("named-graph-uri", u) for u in named_graph_uris]
+        if store_timeout is not None and self.settings.store_query_timeout_param:
+            # The store's own limit in ms (Virtuoso's anytime queries): its work ends too.
+            form.append((self.settings.store_query_timeout_param,
+                         str(max(1, round(store_timeout * 1000)))))
         try:
             response = self._reads.post(
-                self._query_url, params=params or None, data=text.encode("utf-8"),
-                headers={"Content-Type": "application/sparql-query", "Accept": accept},
+                self._query_url, data=form, headers={"Accept": accept},
                 timeout=self._timeouts(read_timeout), stream=stream)
         except requests.ConnectTimeout:
             raise StoreError(f"cannot reach the store at {self._query_url} "
@@ -387,12 +442,19 @@ class RemoteBackend:
                 raise StoreError(self._answer("query", self._query_url, response))
         return response
 
-    def _internal_query(self, text: str, accept: str) -> requests.Response:
+    def _internal_query(self, text: str, accept: str, default_graph_uris: Sequence[str] = (),
+                        named_graph_uris: Sequence[str] = ()) -> requests.Response:
         try:
-            return self._send_query(text, accept, (), (), self.settings.store_timeout, False)
+            response = self._send_query(text, accept, default_graph_uris, named_graph_uris,
+                                        self.settings.store_timeout, False)
         except requests.Timeout:
             raise StoreError(f"the store did not answer an internal query within "
                              f"{self.settings.store_timeout:g} s") from None
+        reason = http.incomplete(response)
+        if reason:
+            raise StoreError(f"the store answered an internal query incompletely ({reason}); "
+                             "raise its own query timeout or result row limit")
+        return response
 
     def _graph_quads(self, graph_uri: str) -> Iterator[ox.Quad]:
         """The triples of one graph, streamed (as quads in the default graph)."""
@@ -427,8 +489,16 @@ class RemoteBackend:
             raise StoreError(f"the store's answer does not parse: {exc}") from None
 
     def _answer(self, what: str, url: str, response: requests.Response) -> str:
-        return self._redact(f"{what}: the store at {url} answered {response.status_code} "
-                            f"{response.reason}: {http.excerpt(response)}")
+        text = (f"{what}: the store at {url} answered {response.status_code} "
+                f"{response.reason}: {http.excerpt(response)}")
+        if response.status_code in (401, 403):
+            who = ("SMARTREGION_STORE_USER/SMARTREGION_STORE_PASSWORD" if self.settings.store_user
+                   else "SMARTREGION_STORE_TOKEN" if self.settings.store_token
+                   else "no credentials (SMARTREGION_STORE_USER/_PASSWORD or _TOKEN)")
+            scheme = (f" (HTTP {self.settings.store_auth} authentication, "
+                      "SMARTREGION_STORE_AUTH)" if self.settings.store_user else "")
+            text = f"{who}{scheme} rejected by the store ({response.status_code}); {text}"
+        return self._redact(text)
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.auth import HTTPDigestAuth
 from urllib3 import BaseHTTPResponse
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import ReadTimeoutError
@@ -103,7 +104,9 @@ def _session(settings: Settings, retry: Retry) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
-    if settings.store_user:
+    if settings.store_user and settings.store_auth == "digest":
+        session.auth = HTTPDigestAuth(settings.store_user, settings.store_password)
+    elif settings.store_user:
         session.auth = (settings.store_user, settings.store_password)
     elif settings.store_token:
         session.headers["Authorization"] = f"Bearer {settings.store_token}"
@@ -181,6 +184,17 @@ def timed_out(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def incomplete(response: requests.Response) -> str | None:
+    """Why the store marks a successful answer as incomplete, if it does: Virtuoso answers
+    200 with a partial result after its ``timeout``/``MaxQueryExecutionTime`` ("anytime
+    query") and says so only in ``X-SQL-State``/``X-SQL-Message``."""
+    state = response.headers.get("X-SQL-State")
+    if not state:
+        return None
+    message = " ".join(response.headers.get("X-SQL-Message", "").split())[:200]
+    return f"{state}: {message}" if message else state
 
 
 def media_type(response: requests.Response) -> str:

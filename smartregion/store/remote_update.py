@@ -14,6 +14,8 @@ from data values.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -40,6 +42,11 @@ def iri(value: str) -> str:
     return f"<{value}>"
 
 
+def literal(value: str) -> str:
+    """A plain string literal in SPARQL syntax (quotes and escapes done by rdflib)."""
+    return Literal(value).n3()
+
+
 def ntriples(triples: Iterable[tuple[Node, Node, Node]], label: str = "") -> bytes:
     """N-Triples of rdflib triples, blank node labels prefixed with ``label``.
 
@@ -60,9 +67,20 @@ def ntriples(triples: Iterable[tuple[Node, Node, Node]], label: str = "") -> byt
     return body or b""
 
 
+_BLANK = re.compile(rb"(?:^|\s)_:", re.M)
+
+
 def insert_data(graph_iri: str, body: bytes) -> bytes:
-    """``INSERT DATA { GRAPH <g> { … } }`` around N-Triples ``body``."""
-    return b"INSERT DATA { GRAPH " + iri(graph_iri).encode() + b" {\n" + body + b"} }"
+    """``INSERT DATA { GRAPH <g> { … } }`` around N-Triples ``body``.
+
+    With blank nodes it is ``INSERT { GRAPH <g> { … } } WHERE {}`` instead: the same triples
+    (one solution, so each label is one new node), and Virtuoso 7 refuses blank nodes in
+    ``INSERT DATA`` ("not allowed in a constant clause").
+    """
+    graph = iri(graph_iri).encode()
+    if _BLANK.search(body):
+        return b"INSERT { GRAPH " + graph + b" {\n" + body + b"} } WHERE {}"
+    return b"INSERT DATA { GRAPH " + graph + b" {\n" + body + b"} }"
 
 
 def drop_graph(graph_iri: str) -> bytes:
@@ -100,8 +118,11 @@ def bump_version(meta_iri: str, token: str, modified: datetime) -> bytes:
         f"INSERT {{ GRAPH {meta} {{ {meta} {number} ?new ; {token_p} {token_lit} ; "
         f"{modified_p} {time_lit} }} }}\n"
         f"WHERE {{\n"
-        f"  {{ SELECT (COALESCE(MAX(?n) + 1, 1) AS ?new) WHERE {{\n"
+        # COALESCE outside the subquery: Virtuoso 7 cannot compile it inside an aggregate
+        # projection (SQ156 "Bad dfe in sqlo_place_exp").
+        f"  {{ SELECT (MAX(?n) AS ?max) WHERE {{\n"
         f"      OPTIONAL {{ GRAPH {meta} {{ {meta} {number} ?n }} }} }} }}\n"
+        f"  BIND(COALESCE(?max + 1, 1) AS ?new)\n"
         f"  OPTIONAL {{ GRAPH {meta} {{ {meta} ?p ?o "
         f"FILTER(?p IN ({number}, {token_p}, {modified_p})) }} }}\n"
         f"}}"

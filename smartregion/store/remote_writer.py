@@ -127,7 +127,7 @@ class WriteLease:
 
     def leases(self) -> list[Lease]:
         """Every lease in the store."""
-        rows = self.backend.select(
+        rows = self.backend.select_unscoped(
             "SELECT ?lease ?holder ?expires WHERE { GRAPH " + ru.iri(self.graph) + " { "
             "?lease " + ru.iri(SRH.leaseExpires) + " ?expires "
             "OPTIONAL { ?lease " + ru.iri(SRH.leaseHolder) + " ?holder } } }")

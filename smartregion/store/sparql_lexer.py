@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterator, Sequence
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["ServiceRefused", "check_services", "query_form", "service_targets", "tokens"]
+__all__ = ["ServiceRefused", "check_services", "dataset_clauses", "query_form", "service_targets",
+           "tokens"]
 
 
 class ServiceRefused(ValueError):
@@ -176,3 +177,24 @@ def check_services(text: str, allowlist: Sequence[str]) -> bool:
                 f"names unless the operator allowed it. {allowed}"
             )
     return bool(targets)
+
+
+def dataset_clauses(text: str) -> tuple[bool, bool]:
+    """Whether the query names its default graph (``FROM``) and its named graphs
+    (``FROM NAMED``) itself.
+
+    >>> dataset_clauses("SELECT * FROM <http://e/a> FROM NAMED <http://e/b> {}")
+    (True, True)
+    >>> dataset_clauses("SELECT * { ?s <http://e/from> 'FROM' }")
+    (False, False)
+    """
+    default = named = False
+    found = list(tokens(text))
+    for i, (kind, value) in enumerate(found):
+        if kind == "name" and value.upper() == "FROM":
+            after = found[i + 1] if i + 1 < len(found) else ("", "")
+            if after[0] == "name" and after[1].upper() == "NAMED":
+                named = True
+            else:
+                default = True
+    return default, named
