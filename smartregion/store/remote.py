@@ -70,7 +70,7 @@ from smartregion.store.backend import (
 from smartregion.store.publication import Publication, StoreVersion, now
 from smartregion.store.remote_results import deadline_error, relay
 from smartregion.store.remote_writer import RemoteWriter, WriteLease, hold_lease, remote_history
-from smartregion.store.sparql_lexer import check_services
+from smartregion.store.sparql_lexer import check_services, query_form
 from smartregion.store.terms import bind, to_rdflib
 from smartregion.uris import meta_graph_uri
 
@@ -185,7 +185,7 @@ class RemoteBackend:
             budget = min(budget, self.settings.service_timeout)
         budget = max(budget, 0.001)
         deadline_at = time.monotonic() + budget
-        accept = http.client_accept(results_format, graph_format)
+        accept = http.client_accept(results_format, graph_format, query_form(text))
         default, named = self.scope.dataset(text, default_graph_uris, named_graph_uris)
         try:
             response = self._send_query(text, accept, default, named, budget, stream=True,

@@ -38,21 +38,30 @@ _FALLBACKS = (("application/sparql-results+json", 0.9), ("application/sparql-res
               ("text/turtle", 0.8), ("application/rdf+xml", 0.7))
 
 
-def client_accept(results: ResultsFormat, graph: GraphFormat) -> str:
-    """``Accept`` for a client's query whose kind is not known before the store answers.
+def client_accept(results: ResultsFormat, graph: GraphFormat, form: str | None = None) -> str:
+    """``Accept`` for a client's query of the given form (``SELECT``… or ``None``).
 
-    The client's own formats come first, so the store's bytes can be relayed unchanged, then
-    formats pyoxigraph can read back and re-serialize. CSV is never asked for (pyoxigraph
-    cannot read it to count rows), nor quad formats (not every store writes a CONSTRUCT
-    result as quads).
+    Only the types that fit the form are offered when it is known: a lenient store would
+    otherwise answer a SELECT in Turtle or a CONSTRUCT as result bindings (Virtuoso does).
+    The client's own format comes first, so the store's bytes can be relayed unchanged, then
+    formats pyoxigraph can read back and re-serialize. CSV and TSV are never asked for first
+    (pyoxigraph cannot read CSV to count rows; Virtuoso writes a TSV header that is not
+    SPARQL's), nor JSON-LD (Virtuoso writes literals as bare JSON numbers, which changes their
+    datatype), nor quad formats (not every store writes a CONSTRUCT result as quads); those
+    are re-serialized from what the store sent.
     """
     first = []
-    if results.name != "csv":
+    if results.name not in ("csv", "tsv") and form in (None, "SELECT", "ASK"):
         first.append(results.media_type)
-    if not graph.quads:
+    if not graph.quads and graph.name != "jsonld" and form in (None, "CONSTRUCT", "DESCRIBE"):
         first.append(graph.media_type)
-    rest = [f"{media};q={q}" for media, q in _FALLBACKS if media not in first]
-    return ", ".join([*first, *rest])
+    fallbacks = [(media, q) for media, q in _FALLBACKS if media not in first
+                 and (form is None or (media in _RESULT_TYPES) == (form in ("SELECT", "ASK")))]
+    return ", ".join([*first, *(f"{media};q={q}" for media, q in fallbacks)])
+
+
+_RESULT_TYPES = frozenset({"application/sparql-results+json", "application/sparql-results+xml",
+                           "text/tab-separated-values"})
 CHUNK_BYTES = 1 << 16
 
 

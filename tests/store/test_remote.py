@@ -21,6 +21,7 @@ from smartregion.formats import graph_format, results_format
 from smartregion.namespaces import SCHEMA
 from smartregion.store import open_backend
 from smartregion.store import remote_update as ru
+from smartregion.store import remote_scope
 from smartregion.store.backend import StoreBackend, StoreError
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
@@ -176,9 +177,13 @@ def test_large_publish_is_staged_then_switched(server: OxigraphServer, tmp_path:
 
 
 @pytest.mark.remote
-def test_failed_switch_drops_the_staging_graphs(server: OxigraphServer, tmp_path: Path) -> None:
+def test_failed_switch_drops_the_staging_graphs(server: OxigraphServer, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     good = RemoteBackend(server.settings(tmp_path))
     version = good.publish(first_publication())
+    # The store check before a publish would refuse this update URL before any upload
+    # (tests/store/test_store_check.py); here the switch itself has to fail.
+    monkeypatch.setattr(remote_scope, "check_store", lambda backend, writing: None)
     refusing = RemoteBackend(server.settings(tmp_path, store_batch_bytes=300,
                                              update_url=server.query_url))
     with pytest.raises(StoreError, match=r"publish \(switch\): .* answered 4"):
