@@ -130,6 +130,7 @@ class VirtuosoServer:
             "store_password": LOADER_PASSWORD,
             "store_auth": "digest",
             "store_dataset": "named",
+            "store_query_timeout_param": "timeout",
             "store_timeout": 30.0,
             "store_batch_bytes": 4_000_000,
         }

@@ -15,7 +15,6 @@ from data values.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 

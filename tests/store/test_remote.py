@@ -19,9 +19,8 @@ from endpoint import create_app
 from loaders.pipeline import load, resolve_sources
 from smartregion.formats import graph_format, results_format
 from smartregion.namespaces import SCHEMA
-from smartregion.store import open_backend
+from smartregion.store import open_backend, remote_scope
 from smartregion.store import remote_update as ru
-from smartregion.store import remote_scope
 from smartregion.store.backend import StoreBackend, StoreError
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
