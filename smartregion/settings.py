@@ -148,6 +148,13 @@ class Settings:
         "sent with each client query so the store's work ends at the deadline too (Virtuoso: "
         "'timeout'); empty = none.",
     )
+    store_transaction: str = _setting(
+        "request",
+        "Remote store: what it runs as one transaction: 'request' (one SPARQL Update request: "
+        "Oxigraph, Fuseki/TDB2) or 'operation' (each operation of a request commits on its "
+        "own: Virtuoso); with 'operation' every publish is staged and switched in by one "
+        "DELETE/INSERT operation.",
+    )
     store_batch_bytes: int = _setting(
         32_000_000,
         "Remote store: largest SPARQL Update body in bytes; a larger publish is uploaded into "
@@ -190,6 +197,9 @@ class Settings:
         if self.store_dataset not in ("union", "named"):
             raise ValueError(
                 f"store_dataset must be 'union' or 'named', not {self.store_dataset!r}")
+        if self.store_transaction not in ("request", "operation"):
+            raise ValueError("store_transaction must be 'request' or 'operation', not "
+                             f"{self.store_transaction!r}")
         if self.store == "remote" and not self.query_url:
             raise ValueError("store 'remote' needs SMARTREGION_QUERY_URL")
 

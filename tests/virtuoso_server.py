@@ -131,6 +131,7 @@ class VirtuosoServer:
             "store_auth": "digest",
             "store_dataset": "named",
             "store_query_timeout_param": "timeout",
+            "store_transaction": "operation",
             "store_timeout": 30.0,
             "store_batch_bytes": 4_000_000,
         }

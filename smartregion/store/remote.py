@@ -41,7 +41,6 @@ import contextlib
 import io
 import json
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -56,7 +55,7 @@ from rdflib import Graph, Literal, URIRef
 from smartregion.formats import GraphFormat, ResultsFormat, graph_format, results_format
 from smartregion.settings import Settings
 from smartregion.store import remote_http as http
-from smartregion.store import remote_scope
+from smartregion.store import remote_publish, remote_scope
 from smartregion.store import remote_update as ru
 from smartregion.store.backend import (
     Bindings,
@@ -67,7 +66,7 @@ from smartregion.store.backend import (
     StoreError,
     WaitNotice,
 )
-from smartregion.store.publication import Publication, StoreVersion, now
+from smartregion.store.publication import Publication, StoreVersion
 from smartregion.store.remote_results import deadline_error, relay
 from smartregion.store.remote_writer import RemoteWriter, WriteLease, hold_lease, remote_history
 from smartregion.store.sparql_lexer import check_services, query_form
@@ -91,7 +90,7 @@ class RemoteBackend:
         self._gsp_url = http.checked_url(settings.gsp_url, "SMARTREGION_GSP_URL")
         self._meta = meta_graph_uri(settings.base_uri)
         self.meta_graph = self._meta
-        self._staging = settings.base_uri + STAGING
+        self.staging_prefix = settings.base_uri + STAGING
         self._connect_timeout = min(10.0, settings.store_timeout)
         self._secrets = [s for s in (settings.store_password, settings.store_token) if s]
         if settings.store_user and settings.store_password:
@@ -302,77 +301,44 @@ class RemoteBackend:
         self._update(body, what)
 
     def publish(self, publication: Publication) -> StoreVersion:
-        """Replace graphs, their load records and the version marker.
-
-        One SPARQL Update request when the data fits ``store_batch_bytes`` (atomic where the
-        store runs a request as one transaction); otherwise upload into staging graphs (GSP PUT,
-        or ``INSERT DATA`` pieces) and switch with one request of ``MOVE`` operations.
-        """
+        """Replace graphs, their load records and the version marker as one new version, in
+        the way the store's transactions allow (:mod:`smartregion.store.remote_publish`),
+        after checking the store (:func:`~smartregion.store.remote_scope.check_store`)."""
         if not self._update_url:
             raise StoreError("publishing needs SMARTREGION_UPDATE_URL (the store is read-only)")
         remote_scope.check_store(self, writing=True)
-        token = secrets.token_hex(4)
-        bodies = {g: ru.ntriples(graph, f"g{i}x") for i, (g, graph)
-                  in enumerate(publication.graphs.items())}
-        tail: list[bytes] = []
-        for i, (g, record) in enumerate(publication.records.items()):
-            tail.append(ru.delete_record(self._meta, g))
-            if len(record):
-                tail.append(ru.insert_data(self._meta, ru.ntriples(record, f"r{i}x")))
-        tail.append(ru.bump_version(self._meta, token, now()))
         try:
-            if sum(len(b) for b in bodies.values()) <= self.settings.store_batch_bytes:
-                ops: list[bytes] = []
-                for g, body in bodies.items():
-                    ops.append(ru.drop_graph(g))
-                    if body:
-                        ops.append(ru.insert_data(g, body))
-                self._update(ru.request([*ops, *tail]), "publish")
-            else:
-                self._publish_staged(publication, bodies, tail, token)
+            return remote_publish.publish(self, publication)
         finally:
-            with self._lock:
-                self._version = None
-        version = self.version()
-        if version is None:
-            raise StoreError("publish: the store accepted the update but has no version marker")
-        if not version.id.endswith(token):
-            log.warning("another publish overtook this one; the store serves %s", version.id)
-        return version
+            self.forget_version()
 
-    def _publish_staged(self, publication: Publication, bodies: dict[str, bytes],
-                        tail: list[bytes], token: str) -> None:
-        staging = {g: f"{self._staging}{token}/{i}" for i, g in enumerate(bodies) if bodies[g]}
-        try:
-            for g, temp in staging.items():
-                what = f"upload of {g}"
-                if self._gsp_url:
-                    self._write("PUT", self._gsp_url, what, bodies[g], "application/n-triples",
-                                params={"graph": temp})
-                else:
-                    for piece in ru.chunks(publication.graphs[g], self.settings.store_batch_bytes):
-                        self._update(ru.insert_data(temp, piece), what)
-                log.info("uploaded %s (%d bytes) into a staging graph", g, len(bodies[g]))
-            switch = [ru.move_graph(staging[g], g) if g in staging else ru.drop_graph(g)
-                      for g in bodies]
-            self._update(ru.request([*switch, *tail]), "publish (switch)")
-        except BaseException:
-            self._drop_staging(list(staging.values()))
-            raise
+    def forget_version(self) -> None:
+        """Read the version marker anew on the next :meth:`version`."""
+        with self._lock:
+            self._version = None
 
-    def _drop_staging(self, graphs: list[str]) -> None:
-        """Remove staging graphs after a failed publish (best effort; the error stays the one
-        that made the publish fail)."""
-        try:
-            if self._gsp_url:
-                for temp in graphs:
-                    response = self._writes.delete(self._gsp_url, params={"graph": temp},
-                                                   timeout=self._timeouts())
-                    response.close()
-            elif graphs:
-                self._update(ru.request(ru.drop_graph(t) for t in graphs), "cleanup")
-        except (requests.RequestException, StoreError) as exc:
-            log.warning("could not remove staging graphs %s: %s", graphs, self._redact(str(exc)))
+    def put_graph(self, graph_uri: str, body: bytes, what: str) -> bool:
+        """Upload N-Triples ``body`` as graph ``graph_uri`` by GSP ``PUT``; ``False`` when no
+        GSP URL is set (then nothing was sent)."""
+        if not self._gsp_url:
+            return False
+        self._write("PUT", self._gsp_url, what, body, "application/n-triples",
+                    params={"graph": graph_uri})
+        return True
+
+    def delete_graphs(self, graph_uris: list[str]) -> None:
+        """Remove graphs: GSP ``DELETE`` when a GSP URL is set, else one update of drops."""
+        if not self._gsp_url:
+            self._update(ru.request(ru.drop_graph(g) for g in graph_uris), "cleanup")
+            return
+        for graph_uri in graph_uris:
+            try:
+                response = self._writes.delete(self._gsp_url, params={"graph": graph_uri},
+                                               timeout=self._timeouts())
+            except requests.RequestException as exc:
+                raise StoreError(self._redact(f"cleanup: cannot reach the store: {exc}")
+                                 ) from None
+            response.close()
 
     def _update(self, body: bytes, what: str) -> None:
         self._write("POST", self._update_url, what, body, "application/sparql-update")

@@ -212,3 +212,48 @@ def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
             size += estimate
     if pending:
         yield ntriples(pending)
+
+
+def switch_operation(meta_iri: str, moves: dict[str, str | None], staged_records: str | None,
+                     record_keys: Iterable[str], token: str, modified: datetime) -> bytes:
+    """One ``DELETE``/``INSERT`` operation that publishes staged content: for a store that
+    runs only a single update *operation* as one transaction (Virtuoso commits each operation
+    of a request on its own).
+
+    ``moves`` maps each replaced graph to the staging graph holding its new content (``None``:
+    the graph is removed); ``staged_records`` is the staging graph of the new load records,
+    which replace the records of ``record_keys``. The version marker is bumped in the same
+    operation. The WHERE part is a UNION: solutions that bind the ``?d…`` variables are
+    deleted, those that bind the ``?i…`` variables inserted.
+    """
+    meta = iri(meta_iri)
+    number, token_p, modified_p = iri(VERSION_NUMBER), iri(VERSION_TOKEN), iri(VERSION_MODIFIED)
+    keys = sorted(record_keys)
+    conditions = [f"?ds = {iri(k)} || (isIRI(?ds) && STRSTARTS(STR(?ds), {literal(k + '#')}))"
+                  for k in keys]
+    conditions.append(f"(?ds = {meta} && ?dp IN ({number}, {token_p}, {modified_p}))")
+    branches = []
+    if moves:
+        targets = " ".join(iri(g) for g in sorted(moves))
+        branches.append(f"{{ VALUES ?dg {{ {targets} }} GRAPH ?dg {{ ?ds ?dp ?do }} }}")
+    branches.append(f"{{ GRAPH {meta} {{ ?ds ?dp ?do }} BIND({meta} AS ?dg) "
+                    f"FILTER({' || '.join(f'({c})' for c in conditions)}) }}")
+    pairs = " ".join(f"({iri(source)} {iri(g)})" for g, source in sorted(moves.items())
+                     if source is not None)
+    if pairs:
+        branches.append(f"{{ VALUES (?sg ?ig) {{ {pairs} }} GRAPH ?sg {{ ?is ?ip ?io }} }}")
+    if staged_records is not None:
+        branches.append(f"{{ GRAPH {iri(staged_records)} {{ ?is ?ip ?io }} BIND({meta} AS ?ig) }}")
+    branches.append(
+        f"{{ {{ SELECT (MAX(?n) AS ?max) WHERE {{ OPTIONAL {{ GRAPH {meta} {{ {meta} {number} ?n "
+        f"}} }} }} }} BIND(COALESCE(?max + 1, 1) AS ?io) BIND({meta} AS ?ig) "
+        f"BIND({meta} AS ?is) BIND({number} AS ?ip) }}")
+    time_lit = Literal(modified.isoformat(), datatype=XSD.dateTime).n3()
+    branches.append(
+        f"{{ VALUES (?ip ?io) {{ ({token_p} {literal(token)}) ({modified_p} {time_lit}) }} "
+        f"BIND({meta} AS ?ig) BIND({meta} AS ?is) }}")
+    return (
+        "DELETE { GRAPH ?dg { ?ds ?dp ?do } }\n"
+        "INSERT { GRAPH ?ig { ?is ?ip ?io } }\n"
+        "WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+    ).encode()

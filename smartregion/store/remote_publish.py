@@ -1,0 +1,124 @@
+"""How a remote store is published to: what one publish sends, by the store's transactions.
+
+``SMARTREGION_STORE_TRANSACTION`` says what the store runs as one transaction:
+
+- ``request`` (Oxigraph server, Jena Fuseki/TDB2): one SPARQL Update request, however many
+  operations it has. A publish up to ``store_batch_bytes`` is one request (drop, insert,
+  records, version marker); a larger one is uploaded into staging graphs (GSP ``PUT`` or
+  ``INSERT DATA`` pieces) and switched in by one request of ``MOVE`` operations.
+- ``operation`` (Virtuoso 7): only one update *operation*; the operations of one request
+  commit one by one (a failing third operation leaves the first two applied: tested). Every
+  publish is uploaded into staging graphs (data and load records) and switched in by a single
+  ``DELETE``/``INSERT`` operation that also bumps the version marker
+  (:func:`~smartregion.store.remote_update.switch_operation`); the staging graphs are dropped
+  afterwards.
+
+Staging graphs are ``{base}graph/.staging/{token}/…``: never listed, dumped or validated, and
+not part of what queries see in ``SMARTREGION_STORE_DATASET=named``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from rdflib import Graph
+
+from smartregion.store import remote_update as ru
+from smartregion.store.backend import StoreError
+from smartregion.store.publication import Publication, StoreVersion, now
+
+if TYPE_CHECKING:
+    from smartregion.store.remote import RemoteBackend
+
+log = logging.getLogger(__name__)
+
+
+def publish(backend: RemoteBackend, publication: Publication) -> StoreVersion:
+    """Replace graphs, their load records and the version marker as one new version."""
+    token = secrets.token_hex(4)
+    bodies = {g: ru.ntriples(graph, f"g{i}x") for i, (g, graph)
+              in enumerate(publication.graphs.items())}
+    if backend.settings.store_transaction == "operation":
+        _staged_one_operation(backend, publication, bodies, token)
+        return token_version(backend, token)
+    tail: list[bytes] = []
+    for i, (g, record) in enumerate(publication.records.items()):
+        tail.append(ru.delete_record(backend.meta_graph, g))
+        if len(record):
+            tail.append(ru.insert_data(backend.meta_graph, ru.ntriples(record, f"r{i}x")))
+    tail.append(ru.bump_version(backend.meta_graph, token, now()))
+    if sum(len(b) for b in bodies.values()) <= backend.settings.store_batch_bytes:
+        ops: list[bytes] = []
+        for g, body in bodies.items():
+            ops.append(ru.drop_graph(g))
+            if body:
+                ops.append(ru.insert_data(g, body))
+        backend.run_update(ru.request([*ops, *tail]), "publish")
+        return token_version(backend, token)
+    staging = _staging(backend, bodies, token)
+    try:
+        _upload(backend, publication.graphs, bodies, staging)
+        switch = [ru.move_graph(staging[g], g) if g in staging else ru.drop_graph(g)
+                  for g in bodies]
+        backend.run_update(ru.request([*switch, *tail]), "publish (switch)")
+    except BaseException:
+        drop_staging(backend, list(staging.values()))
+        raise
+    return token_version(backend, token)
+
+
+def token_version(backend: RemoteBackend, token: str) -> StoreVersion:
+    """The version the store serves after the publish with ``token``."""
+    backend.forget_version()
+    version = backend.version()
+    if version is None:
+        raise StoreError("publish: the store accepted the update but has no version marker")
+    if not version.id.endswith(token):
+        log.warning("another publish overtook this one; the store serves %s", version.id)
+    return version
+
+
+def _staging(backend: RemoteBackend, bodies: dict[str, bytes], token: str) -> dict[str, str]:
+    prefix = backend.staging_prefix
+    return {g: f"{prefix}{token}/{i}" for i, g in enumerate(bodies) if bodies[g]}
+
+
+def _upload(backend: RemoteBackend, graphs: dict[str, Graph], bodies: dict[str, bytes],
+            staging: dict[str, str]) -> None:
+    for g, temp in staging.items():
+        if not backend.put_graph(temp, bodies[g], f"upload of {g}"):
+            for piece in ru.chunks(graphs[g], backend.settings.store_batch_bytes):
+                backend.run_update(ru.insert_data(temp, piece), f"upload of {g}")
+        log.info("uploaded %s (%d bytes) into a staging graph", g, len(bodies[g]))
+
+
+def _staged_one_operation(backend: RemoteBackend, publication: Publication,
+                          bodies: dict[str, bytes], token: str) -> None:
+    staging = _staging(backend, bodies, token)
+    records = Graph()
+    for record in publication.records.values():
+        records += record
+    staged_records = f"{backend.staging_prefix}{token}/records" if len(records) else None
+    temporary = [*staging.values(), *([staged_records] if staged_records else [])]
+    try:
+        _upload(backend, publication.graphs, bodies, staging)
+        if staged_records:
+            for piece in ru.chunks(records, backend.settings.store_batch_bytes):
+                backend.run_update(ru.insert_data(staged_records, piece), "upload of records")
+        switch = ru.switch_operation(backend.meta_graph, {g: staging.get(g) for g in bodies},
+                                     staged_records, publication.records, token, now())
+        backend.run_update(switch, "publish (switch)")
+    finally:
+        drop_staging(backend, temporary)
+
+
+def drop_staging(backend: RemoteBackend, graphs: list[str]) -> None:
+    """Remove staging graphs (best effort: a failure is logged, the publish's error stays)."""
+    if not graphs:
+        return
+    try:
+        backend.delete_graphs(graphs)
+    except StoreError as exc:
+        log.warning("could not remove staging graphs %s: %s", graphs, exc)
