@@ -194,11 +194,7 @@ def start_virtuoso(directory: Path) -> VirtuosoServer:
     ini = directory / "virtuoso.ini"
     ini.write_text(INI.format(dir=directory, vad=VAD_DIR, sql_port=sql_port,
                               http_port=http_port, timeout=SERVER_QUERY_TIMEOUT))
-    log = (directory / "console.log").open("wb")
-    process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)],
-                               cwd=directory, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    server = VirtuosoServer(process, directory, sql_port, http_port)
+    server = VirtuosoServer(_run(directory), directory, sql_port, http_port)
     try:
         _wait_until_ready(server)
         server.isql(OPERATOR_SETUP)
@@ -206,6 +202,24 @@ def start_virtuoso(directory: Path) -> VirtuosoServer:
         stop_virtuoso(server)
         raise
     return server
+
+
+def restart_virtuoso(server: VirtuosoServer) -> None:
+    """Start ``virtuoso-t`` again on the same database and ports (after it stopped or was
+    killed: it replays its transaction log) and wait until it answers."""
+    if server.process.poll() is None:
+        raise RuntimeError("virtuoso-t is still running")
+    server.process = _run(server.directory)
+    _wait_until_ready(server)
+
+
+def _run(directory: Path) -> subprocess.Popen[bytes]:
+    log = (directory / "console.log").open("ab")
+    process = subprocess.Popen(
+        [VIRTUOSO, "+foreground", "+configfile", str(directory / "virtuoso.ini")],
+        cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return process
 
 
 def _wait_until_ready(server: VirtuosoServer) -> None:

@@ -389,8 +389,19 @@ class RemoteBackend:
             # The store's own limit in ms (Virtuoso's anytime queries): its work ends too.
             form.append((self.settings.store_query_timeout_param,
                          str(max(1, round(store_timeout * 1000)))))
+        response = self._post_query(form, accept, read_timeout, stream)
+        if response.status_code == 400:
+            with response:
+                raise QuerySyntaxError(self._redact(http.excerpt(response)))
+        if not response.ok:
+            with response:
+                raise StoreError(self._answer("query", self._query_url, response))
+        return response
+
+    def _post_query(self, form: list[tuple[str, str]], accept: str, read_timeout: float,
+                    stream: bool) -> requests.Response:
         try:
-            response = self._reads.post(
+            return self._reads.post(
                 self._query_url, data=form, headers={"Accept": accept},
                 timeout=self._timeouts(read_timeout), stream=stream)
         except requests.ConnectTimeout:
@@ -400,13 +411,6 @@ class RemoteBackend:
             raise
         except requests.RequestException as exc:
             raise StoreError(self._redact(f"cannot reach the store: {exc}")) from None
-        if response.status_code == 400:
-            with response:
-                raise QuerySyntaxError(self._redact(http.excerpt(response)))
-        if not response.ok:
-            with response:
-                raise StoreError(self._answer("query", self._query_url, response))
-        return response
 
     def _internal_query(self, text: str, accept: str, default_graph_uris: Sequence[str] = (),
                         named_graph_uris: Sequence[str] = ()) -> requests.Response:

@@ -20,7 +20,9 @@ not part of what queries see in ``SMARTREGION_STORE_DATASET=named``.
 from __future__ import annotations
 
 import logging
+import random
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 from rdflib import Graph
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from smartregion.store.remote import RemoteBackend
 
 log = logging.getLogger(__name__)
+
+SWITCH_ATTEMPTS = 10
 
 
 def publish(backend: RemoteBackend, publication: Publication) -> StoreVersion:
@@ -109,9 +113,23 @@ def _staged_one_operation(backend: RemoteBackend, publication: Publication,
                 backend.run_update(ru.insert_data(staged_records, piece), "upload of records")
         switch = ru.switch_operation(backend.meta_graph, {g: staging.get(g) for g in bodies},
                                      staged_records, publication.records, token, now())
-        backend.run_update(switch, "publish (switch)")
+        _switch(backend, switch)
     finally:
         drop_staging(backend, temporary)
+
+
+def _switch(backend: RemoteBackend, body: bytes) -> None:
+    """Run the switch operation; again when the store chose it as the victim of a deadlock
+    with readers (SQLSTATE 40001: it was rolled back whole, so running it again is safe)."""
+    for attempt in range(SWITCH_ATTEMPTS):
+        try:
+            backend.run_update(body, "publish (switch)")
+            return
+        except StoreError as exc:
+            if "40001" not in str(exc) or attempt == SWITCH_ATTEMPTS - 1:
+                raise
+            log.info("the switch was rolled back by a deadlock with readers; trying again")
+            time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
 
 
 def drop_staging(backend: RemoteBackend, graphs: list[str]) -> None:

@@ -173,8 +173,15 @@ def request(operations: Iterable[bytes]) -> bytes:
     return b" ;\n".join(operations)
 
 
+CHUNK_TRIPLES = 2000
+"""Most triples in one uploaded piece: Virtuoso 7's SPARQL parser gives up ("memory
+exhausted") at about 5000 triples in one ``INSERT DATA``, whatever their size."""
+
+
 def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
-    """N-Triples of ``graph`` in pieces of about ``max_bytes``, each usable on its own.
+    """N-Triples of ``graph`` in pieces of about ``max_bytes`` and at most
+    :data:`CHUNK_TRIPLES` triples (unless one blank node group is larger), each usable on
+    its own.
 
     Triples linked through blank nodes stay in one piece: a blank node label means one node
     only within one request, so splitting such a group would break it into several nodes.
@@ -205,7 +212,8 @@ def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
         units = [[t] for t in triples] if key is None else [triples]
         for unit in units:
             estimate = sum(len(str(x)) + 4 for t in unit for x in t)  # close enough to N-Triples
-            if pending and size + estimate > max_bytes:
+            if pending and (size + estimate > max_bytes
+                            or len(pending) + len(unit) > CHUNK_TRIPLES):
                 yield ntriples(pending)
                 pending, size = [], 0
             pending.extend(unit)
