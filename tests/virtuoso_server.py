@@ -116,8 +116,9 @@ class VirtuosoServer:
     def gsp_url(self) -> str:
         return f"{self.url}/sparql-graph-crud-auth"
 
-    def settings(self, tmp: Path, *, gsp: bool = False, **overrides: object) -> Settings:
-        """Settings for a remote backend on this server (the loader's Digest credentials),
+    def settings(self, tmp: Path, *, gsp: bool = True, **overrides: object) -> Settings:
+        """Settings for a remote backend on this server (the loader's Digest credentials; GSP
+        for uploads and graph reads unless ``gsp=False``),
         with the tests' base ``http://testserver/`` and no environment."""
         values: dict[str, object] = {
             "data_dir": tmp / "store",
@@ -137,6 +138,22 @@ class VirtuosoServer:
         }
         values.update(overrides)
         return load_settings(environ={}, **values)
+
+    def environment(self, tmp: Path, base_uri: str = "http://testserver/") -> dict[str, str]:
+        """The ``SMARTREGION_*`` variables an operator sets for this server (README,
+        *Scaling out* → *Virtuoso*), with the store's local files under ``tmp``."""
+        settings = self.settings(tmp, base_uri=base_uri)
+        return {
+            "SMARTREGION_STORE": "remote", "SMARTREGION_BASE_URI": base_uri,
+            "SMARTREGION_DATA_DIR": str(settings.data_dir),
+            "SMARTREGION_QUERY_URL": self.query_url, "SMARTREGION_UPDATE_URL": self.update_url,
+            "SMARTREGION_GSP_URL": self.gsp_url,
+            "SMARTREGION_STORE_USER": LOADER_USER, "SMARTREGION_STORE_PASSWORD": LOADER_PASSWORD,
+            "SMARTREGION_STORE_AUTH": "digest", "SMARTREGION_STORE_DATASET": "named",
+            "SMARTREGION_STORE_TRANSACTION": "operation",
+            "SMARTREGION_STORE_QUERY_TIMEOUT_PARAM": "timeout",
+            "SMARTREGION_STORE_BATCH_BYTES": str(settings.store_batch_bytes),
+        }
 
     def update(self, text: str) -> None:
         """Run a SPARQL update directly on the server (test set-up, not the platform's path)."""

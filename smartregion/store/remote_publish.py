@@ -109,8 +109,8 @@ def _staged_one_operation(backend: RemoteBackend, publication: Publication,
     try:
         _upload(backend, publication.graphs, bodies, staging)
         if staged_records:
-            for piece in ru.chunks(records, backend.settings.store_batch_bytes):
-                backend.run_update(ru.insert_data(staged_records, piece), "upload of records")
+            _upload(backend, {staged_records: records},
+                    {staged_records: ru.ntriples(records, "r")}, {staged_records: staged_records})
         switch = ru.switch_operation(backend.meta_graph, {g: staging.get(g) for g in bodies},
                                      staged_records, publication.records, token, now())
         _switch(backend, switch)
