@@ -97,8 +97,10 @@ def free_port() -> int:
         return port
 
 
-def start_oxigraph(location: Path) -> OxigraphServer:
-    """Start ``oxigraph serve`` on a fresh store at ``location``; return once it answers."""
+def start_oxigraph(location: Path, *, union_default_graph: bool = True) -> OxigraphServer:
+    """Start ``oxigraph serve`` on a fresh store at ``location``; return once it answers.
+    ``union_default_graph=False`` leaves out ``--union-default-graph`` (a misconfigured store,
+    for the tests of the store check)."""
     binary = oxigraph_binary()
     if binary is None:
         pytest.skip("the `oxigraph` command is missing (pip install oxigraph)")
@@ -106,7 +108,8 @@ def start_oxigraph(location: Path) -> OxigraphServer:
     log = (location.parent / f"{location.name}.log").open("wb")
     process = subprocess.Popen(
         [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-         "--union-default-graph", "--timeout-s", str(SERVER_QUERY_TIMEOUT)],
+         *(["--union-default-graph"] if union_default_graph else []),
+         "--timeout-s", str(SERVER_QUERY_TIMEOUT)],
         stdout=log, stderr=subprocess.STDOUT,
     )
     log.close()
