@@ -1,7 +1,8 @@
 """The platform's own loads publish on Virtuoso 7: the shipped sources, then the operator's
 GV100AD file (Destatis; Hessen is published from it) as the README's operator runs them,
-through the real ``smartregion`` command. Validation sees the data in the form Virtuoso serves it (derived XSD
-types, lexical forms), so these loads show that form passes the shapes.
+through the real ``smartregion`` command. The second load validates the graphs it keeps as
+Virtuoso serves them back (derived XSD types, lexical forms), so it shows that form passes
+the shapes.
 """
 
 from __future__ import annotations
