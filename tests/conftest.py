@@ -58,15 +58,17 @@ HTTP_TESTS = Path(__file__).parent / "http"
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run the whole HTTP suite on both store backends (issue: scale-out).
 
-    The remote run loads the same shipped data through the real pipeline into a real
-    ``oxigraph serve`` process; it carries the ``remote`` marker.
+    The remote runs load the same shipped data through the real pipeline into a real
+    ``oxigraph serve`` process (marker ``remote``) and a real Virtuoso 7 (markers ``remote``
+    and ``virtuoso``).
     """
     if "store_kind" in metafunc.fixturenames and metafunc.definition.path.is_relative_to(
         HTTP_TESTS
     ):
         metafunc.parametrize(
             "store_kind",
-            ["embedded", pytest.param("remote", marks=pytest.mark.remote)],
+            ["embedded", pytest.param("remote", marks=pytest.mark.remote),
+             pytest.param("virtuoso", marks=[pytest.mark.remote, pytest.mark.virtuoso])],
             indirect=True,
             scope="session",
         )
@@ -86,6 +88,15 @@ def loaded_settings(
     tmp = tmp_path_factory.mktemp(f"loaded-{store_kind}")
     if store_kind == "embedded":
         yield make_settings(tmp)
+        return
+    if store_kind == "virtuoso":
+        from tests.virtuoso_server import start_virtuoso, stop_virtuoso
+
+        virtuoso = start_virtuoso(tmp / "virtuoso")
+        try:
+            yield virtuoso.settings(tmp)
+        finally:
+            stop_virtuoso(virtuoso)
         return
     from tests.oxigraph_server import start_oxigraph, stop_oxigraph
 
