@@ -128,6 +128,10 @@ UI: dict[str, dict[str, str]] = {
         "en": "Searches names, descriptions, fields of action, places and districts (German "
               "and English, word forms, umlauts as ae/oe/ue, small typos).",
     },
+    "search_no_words": {
+        "de": "Der Suchtext enthält kein Wort (Buchstaben oder Ziffern).",
+        "en": "The search text holds no word (letters or digits).",
+    },
     "search_short": {
         "de": "Bitte mindestens zwei Zeichen eingeben.",
         "en": "Please enter at least two characters.",

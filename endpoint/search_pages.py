@@ -144,7 +144,15 @@ def search_page(ext: str | None = None) -> ResponseReturnValue:
     searchable = sum(len(w) for w in text.split()) >= 2
     if not searchable and choice.offer is not HTML:
         raise Problem(400, "Bad Request", "q: give a search text of at least two characters")
-    results = _run(text, filters, page, size) if searchable else None
+    try:
+        results = _run(text, filters, page, size) if searchable else None
+    except Problem as problem:
+        if choice.offer is not HTML or problem.status != 400:
+            raise
+        response.status_code = 400  # the page, with what was wrong, to try again
+        response.set_data(render_template("search.html", listing=None, query=text, facets=[],
+                                          too_short=False, problem=problem.detail, links={}))
+        return response
     pages = max(1, -(-results.total // size)) if results else 1
     if results is not None and page > pages and results.total:
         raise Problem(404, "Not Found", f"page {page} of {pages} does not exist")

@@ -62,12 +62,13 @@ def build_query(text: str, filters: Mapping[str, str]) -> tantivy.Query:
     Raises :class:`BadSearch` when the text has no word.
     """
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-    for word in words(text):
-        query = word_query(word)
-        if query is not None:
-            clauses.append((tantivy.Occur.Must, query))
-    if not clauses:
+    found = words(text)
+    if not found:
         raise BadSearch("the search text has no word (letters or digits) to look for")
+    for word in found:  # a word no analysis keeps (longer than any indexed term) finds nothing
+        query = word_query(word)
+        clauses.append((tantivy.Occur.Must, query if query is not None
+                        else tantivy.Query.empty_query()))
     for facet, value in filters.items():
         if facet not in FACETS:
             raise BadSearch(f"there is no facet {facet!r}")
