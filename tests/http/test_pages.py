@@ -315,7 +315,7 @@ def test_search_over_names_and_descriptions(
 
 
 @pytest.mark.parametrize(("q", "status"), [('"} } DROP ALL #', 200), ("') . } #", 400),
-                                          ("\\", 400), ("<x>", 200), ("ö" * 300, 200)])
+                                          ("\\ //", 400), ("<x>", 200), ("ö" * 300, 200)])
 def test_search_text_is_only_ever_words(client: FlaskClient, q: str, status: int) -> None:
     """Search text is split into words (never parsed as a query); no word at all is a 400
     page that says so."""
