@@ -190,14 +190,7 @@ def build(target: Path, things: Iterable[Thing], facet_names: Mapping[str, Mappi
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
     try:
-        index = _register(tantivy.Index(SCHEMA, path=str(work)))
-        writer = index.writer(heap_size=50_000_000, num_threads=1)
-        count = 0
-        for thing in things:
-            writer.add_document(_document(thing))
-            count += 1
-        writer.commit()
-        writer.wait_merging_threads()
+        count = _write(work, things)
         (work / "search-meta.json").write_text(json.dumps(
             {"version": version_id, "format": FORMAT, "documents": count,
              "facets": facet_names}, ensure_ascii=False), encoding="utf-8")
@@ -205,6 +198,25 @@ def build(target: Path, things: Iterable[Thing], facet_names: Mapping[str, Mappi
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    return count
+
+
+def _write(work: Path, things: Iterable[Thing]) -> int:
+    """Index ``things`` into the empty directory ``work``; on an error the writer's files are
+    dropped (rolled back) before the error goes on, so the directory can be removed."""
+    index = _register(tantivy.Index(SCHEMA, path=str(work)))
+    writer = index.writer(heap_size=50_000_000, num_threads=1)
+    count = 0
+    try:
+        for thing in things:
+            writer.add_document(_document(thing))
+            count += 1
+    except BaseException:
+        writer.rollback()
+        writer.wait_merging_threads()
+        raise
+    writer.commit()
+    writer.wait_merging_threads()
     return count
 
 
