@@ -93,7 +93,7 @@ def search(index: tantivy.Index, meta: Mapping[str, Any], text: str,
             str(doc.get_first("iri")), str(doc.get_first("kind")), float(score),
             display.get("names", {}), _snippet(snippets.snippet_from_doc(doc), display),
             {f: [str(v) for v in doc.get_all(f)] for f in FACETS if f != "kind"}))
-    total = int(found.count or 0)
+    total = int(getattr(found, "count", 0) or 0)  # (the stubs lack it; count=True sets it)
     return Results(total, hits, _facets(searcher, query, meta) if total else {})
 
 

@@ -22,9 +22,9 @@ PREFIX schema: <https://schema.org/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 MOBILITY_PROJECTS = PREFIXES + """
+PREFIX fa: <https://data.smarte-region-hessen.de/def/scheme/field-of-action/>
 SELECT DISTINCT ?item WHERE {
-  GRAPH ?g { ?item a srh:SmartRegionProject ;
-                   srh:fieldOfAction <https://data.smarte-region-hessen.de/def/scheme/field-of-action/mobility> }
+  GRAPH ?g { ?item a srh:SmartRegionProject ; srh:fieldOfAction fa:mobility }
 }"""
 KREIS_PROJECTS = PREFIXES + """
 SELECT DISTINCT ?item WHERE {
@@ -33,7 +33,8 @@ SELECT DISTINCT ?item WHERE {
   FILTER(CONTAINS(STR(?name), ?want))
   GRAPH ?g { ?item a srh:SmartRegionProject }
   { GRAPH ?d { ?item srh:district ?kreis } }
-  UNION { GRAPH ?m { ?item srh:municipality ?place } GRAPH ?c { ?place schema:containedInPlace ?kreis } }
+  UNION { GRAPH ?m { ?item srh:municipality ?place }
+          GRAPH ?c { ?place schema:containedInPlace ?kreis } }
 }"""
 
 
@@ -88,7 +89,7 @@ def test_fulda_finds_every_project_in_landkreis_fulda(
                                             ("Mobilitat", "Mobilität"),
                                             ("Darmstat", "Darmstadt")])
 def test_small_typos_still_find(client: FlaskClient, typo: str, word: str) -> None:
-    found, document = _items(client, q=typo)
+    found, _ = _items(client, q=typo)
     assert found
     exact, _ = _items(client, q=word)
     assert set(exact) & set(found)
