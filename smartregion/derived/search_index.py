@@ -100,40 +100,61 @@ def gather(backend: StoreBackend, settings: Settings) -> tuple[dict[str, Thing],
     """The things to index and the facet values' names (facet key → {"de", "en"}), by SPARQL."""
     prefix = {"prefix": Literal(settings.base_uri + "id/")}
     things: dict[str, Thing] = {}
+    labels: dict[str, dict[str, str]] = {}  # IRI → language → name (of anything named)
     for row in backend.select(load_query("search_texts"), prefix):
-        thing = _thing(things, str(row["item"]), settings.base_uri)
-        text, role = row["text"], str(row["role"])
-        if thing is None or not isinstance(text, Literal):
+        text, role, iri = row["text"], str(row["role"]), str(row["item"])
+        if not isinstance(text, Literal):
             continue
         lang = (text.language or "")[:2]
+        if role == "name":
+            labels.setdefault(iri, {}).setdefault(lang, str(text))
+        thing = _thing(things, iri, settings.base_uri)
+        if thing is None:
+            continue
         if role == "name":
             thing.names.setdefault(lang, []).append(str(text))
         elif role == "alt":
             thing.alt.append(str(text))
         else:
             thing.body.setdefault(lang, []).append(str(text))
-    labels: dict[str, dict[str, str]] = {}
-    links: list[tuple[Thing, str, str]] = []
-    for row in backend.select(load_query("search_links"), prefix):
-        thing = things.get(str(row["item"]))
-        if thing is None:
-            continue
-        target, facet = str(row["target"]), str(row["facet"])
-        label = row.get("label")
+    for row in backend.select(load_query("search_labels"), prefix):
+        label = row["label"]
         if isinstance(label, Literal):
-            labels.setdefault(target, {}).setdefault((label.language or "")[:2], str(label))
-        links.append((thing, facet, target))
-    schemes = None
+            labels.setdefault(str(row["target"]), {}).setdefault((label.language or "")[:2],
+                                                                str(label))
+    links: list[tuple[Thing, str, str]] = []
+    parents: dict[str, set[str]] = {}
+    for row in backend.select(load_query("search_links"), prefix):
+        item, facet, target = str(row["item"]), str(row["facet"]), str(row["target"])
+        if facet == "partOf":
+            parents.setdefault(item, set()).add(target)
+        elif item in things:
+            links.append((things[item], facet, target))
+    links += [(thing, "programme", up) for thing, facet, target in links
+              if facet == "programme" for up in _ancestors(target, parents)]
+    if any(target not in labels for _thing_, _facet, target in links):
+        for iri, names in scheme_labels(settings.ontology_dir).items():
+            labels.setdefault(iri, names)
     for thing, facet, target in links:
-        if target not in labels and schemes is None:
-            schemes = scheme_labels(settings.ontology_dir)
-        names = labels.get(target) or (schemes or {}).get(target, {})
+        names = labels.get(target, {})
         thing.context.extend(v for v in names.values() if v not in thing.context)
         if facet:
             thing.facets.setdefault(facet, set()).add(_key(target))
-    facet_names = {f"{facet}/{_key(t)}": labels.get(t) or (schemes or {}).get(t, {})
-                   for _thing_, facet, t in links if facet}
+    facet_names = {f"{facet}/{_key(t)}": labels.get(t, {}) for _thing_, facet, t in links
+                   if facet}
     return things, facet_names
+
+
+def _ancestors(programme: str, parents: Mapping[str, set[str]]) -> set[str]:
+    """The programmes ``programme`` is part of, directly or further up."""
+    found: set[str] = set()
+    frontier = list(parents.get(programme, ()))
+    while frontier:
+        parent = frontier.pop()
+        if parent not in found:
+            found.add(parent)
+            frontier.extend(parents.get(parent, ()))
+    return found
 
 
 def _thing(things: dict[str, Thing], iri: str, base: str) -> Thing | None:
