@@ -4,11 +4,16 @@ the same hits as JSON; with screenshots of each step and the page's accessibilit
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.e2e.browsing import Visit, browser, visit
+from tests.readme_commands import readme_commands
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveServer
@@ -45,3 +50,21 @@ def test_type_a_query_read_highlights_and_click_a_facet(visit: Visit) -> None:
     names = [item["name"] for item in data.json()["items"]]
     shown = [a.inner_text() for a in page.locator("ol.results > li > a").all()]
     assert shown == names  # the page and the JSON API give the same ranked hits
+
+
+def test_the_readme_search_examples_answer_as_described(live_server: LiveServer) -> None:
+    """The README's curl examples of the search API, run against the live server."""
+    commands = readme_commands("search")
+    assert len(commands) == 2
+    answers = []
+    for command in commands:
+        argv = [a.replace("http://127.0.0.1:8000/", live_server.url) for a in command.argv]
+        done = subprocess.run([argv[0], "-sS", "--fail", *argv[1:]], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        answers.append(done.stdout)
+    document = json.loads(answers[0])
+    assert document["filters"] == {"kreis": "06631"} and document["items"]
+    assert all("06631" in item["kreis"] for item in document["items"])
+    rows = list(csv.DictReader(io.StringIO(answers[1])))
+    assert rows and {row["kind"] for row in rows} == {"project"}
