@@ -232,3 +232,4 @@ def _paged(response: Response, kind: ListingKind, choice: Choice, params: dict[s
     response.headers["Link"] = ", ".join((*links, response.headers["Link"]))
     response.headers["X-Total-Count"] = str(total)
     return response
+

@@ -14,6 +14,7 @@ from rdflib import URIRef
 
 from endpoint import backend_of, settings_of
 from endpoint.alternates import alternates_response
+from endpoint.area_projects import district_projects
 from endpoint.describe import Description, InverseKey, InverseNotFound, describe, thing_exists
 from endpoint.document_profiles import (
     geojson_document,
@@ -131,8 +132,10 @@ def document(kind: str, name: str) -> ResponseReturnValue:
             return schema_org_document(description, vocab, linker, lang)
         if offer is HTML:
             model = resource_page(description, vocab, linker, lang)
+            projects = (district_projects(key, lang, linker, inverse_page_size())
+                        if kind == "district" else None)
             return render_template(
-                "resource.html", page=model,
+                "resource.html", page=model, area_projects=projects,
                 alternates=alternates(path, offer, query, alternatives),
                 jsonld=embedded_jsonld(description, model, linker, lang),
                 document_iri=str(description.document),

@@ -12,13 +12,14 @@ from loaders.curated import curated_sources
 from loaders.geometry import geometry_sources
 from loaders.gv100ad import gv100ad_sources
 from loaders.source import Source
+from loaders.vocabulary import vocabulary_sources
 from smartregion.settings import Settings
 
 SourceFactory = Callable[[Settings], dict[str, Source]]
 
 # geometry_sources after curated_sources: data/geometry holds GeoJSON, not curated YAML
 SOURCE_FACTORIES: list[SourceFactory] = [
-    curated_sources, gv100ad_sources, geometry_sources]  # type: ignore[list-item]
+    curated_sources, gv100ad_sources, geometry_sources, vocabulary_sources]  # type: ignore[list-item]
 
 
 def available_sources(settings: Settings) -> dict[str, Source]:

@@ -85,6 +85,7 @@ class CuratedSource:
     """One folder of curated YAML-LD files published as one named graph."""
 
     loader_version = __version__
+    loads_by_default = True
 
     def __init__(self, name: str, folder: Path, files: list[Path] | None = None) -> None:
         self.name = name

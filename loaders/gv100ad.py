@@ -84,7 +84,14 @@ from loaders.gv100ad_records import (
     read_input,
     unpack,
 )
-from loaders.source import Progress, Source, SourceError, SourceGraph, no_progress
+from loaders.source import (
+    SHIPPED_INPUT,
+    Progress,
+    Source,
+    SourceError,
+    SourceGraph,
+    no_progress,
+)
 from smartregion import __version__
 from smartregion.namespaces import (
     DCAT,
@@ -307,16 +314,26 @@ def attribution(status: dt.date) -> str:
 
 # -- the source -------------------------------------------------------------------------------
 class GV100ADSource:
-    """The GV100AD file (path or URL) of one Land (``"06"``) or of all (``"all"``)."""
+    """The GV100AD file (path or URL) of one Land (``"06"``) or of all (``"all"``).
+
+    ``shipped``: the location is the extract shipped in ``data/gv100ad`` (loaded by default).
+    """
 
     name = NAME
     loader_version = __version__
 
-    def __init__(self, location: str | None = None, land: str = "06") -> None:
+    def __init__(self, location: str | None = None, land: str = "06",
+                 *, shipped: bool = False) -> None:
         if land != "all" and land not in LANDS:
             raise ValueError(f"--land must be a Land key 01 to 16 or 'all', not {land!r}")
         self.location = location
         self.land = land
+        self.shipped = shipped
+
+    @property
+    def loads_by_default(self) -> bool:
+        """Only the shipped extract is loaded by a plain ``smartregion load``."""
+        return self.shipped
 
     def extract(self, settings: Settings, progress: Progress = no_progress) -> SourceGraph:
         """Read, check and map the file; raise :class:`SourceError` on any bad record."""
@@ -340,7 +357,9 @@ class GV100ADSource:
         return SourceGraph(
             name=NAME,
             graph=graph,
-            fingerprint=f"sha256:{digest};land={self.land};loader={__version__}",
+            fingerprint=f"sha256:{digest};land={self.land};loader={__version__}"
+                        + (SHIPPED_INPUT if self.shipped else ""),
+            shipped_input=self.shipped,
             inputs=[shown],
             origins=origins,
             title_de=f"Gemeindeverzeichnis GV100AD (Destatis): {scope}, "
@@ -354,9 +373,19 @@ class GV100ADSource:
 
 
 def gv100ad_sources(settings: Settings) -> dict[str, Source]:
-    """Registry entry: the ``gv100ad`` source (its input comes from ``--source``)."""
-    del settings
-    return {NAME: GV100ADSource()}
+    """Registry entry: the ``gv100ad`` source. Its input is the extract shipped in
+    ``{source_dir}/gv100ad`` (the newest Gebietsstand there), or ``--source``. It replaces the
+    curated source of the same folder (which would find no YAML there)."""
+    shipped = sorted((settings.source_dir / NAME).glob("GV100AD_*.txt"), key=_status_of)
+    if not shipped:
+        return {NAME: GV100ADSource()}
+    return {NAME: GV100ADSource(str(shipped[-1]), "06", shipped=True)}
+
+
+def _status_of(path: Path) -> str:
+    """``GV100AD_DDMMYYYY_…`` sorts by its Gebietsstand (YYYYMMDD)."""
+    stamp = path.name.split("_")[1] if path.name.count("_") >= 1 else ""
+    return stamp[4:8] + stamp[2:4] + stamp[:2]
 
 
 def configure_sources(
@@ -371,7 +400,8 @@ def configure_sources(
     if not any(isinstance(s, GV100ADSource) for s in sources):
         raise ValueError("--source and --land apply to the gv100ad source only")
     return [
-        GV100ADSource(location or s.location, land or s.land)
+        GV100ADSource(location or s.location, land or s.land,
+                      shipped=s.shipped and location is None)
         if isinstance(s, GV100ADSource) else s
         for s in sources
     ]

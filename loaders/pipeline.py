@@ -15,10 +15,16 @@ from datetime import datetime
 from rdflib import Literal, URIRef
 
 from loaders import available_sources
-from loaders.curated import CuratedSource
 from loaders.locations import keep_locations, save_locations
 from loaders.provenance import record
-from loaders.source import Progress, Source, SourceError, SourceGraph, no_progress
+from loaders.source import (
+    SHIPPED_INPUT,
+    Progress,
+    Source,
+    SourceError,
+    SourceGraph,
+    no_progress,
+)
 from loaders.staged_validation import (
     Scope,
     shapes_fingerprint,
@@ -51,16 +57,18 @@ class LoadSummary:
     version: StoreVersion | None
     triples: dict[str, int] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     report: ValidationReport | None = None
     scope: Scope | None = None
     seconds: float = 0.0
 
 
 def resolve_sources(names: Sequence[str], settings: Settings) -> list[Source]:
-    """The sources named (all curated ones when ``names`` is empty)."""
+    """The sources named (those that load by default when ``names`` is empty: the curated
+    folders, the outlines and the shipped GV100AD extract)."""
     known = available_sources(settings)
     if not names:
-        return [s for s in known.values() if isinstance(s, CuratedSource)]
+        return [s for s in known.values() if s.loads_by_default]
     unknown = [n for n in names if n not in known]
     if unknown:
         raise LoadFailed(
@@ -76,6 +84,7 @@ def load(
     *,
     force: bool = False,
     full_validation: bool = False,
+    keep_operator_inputs: bool = False,
     progress: Progress = no_progress,
     holder: str = "",
 ) -> LoadSummary:
@@ -85,7 +94,8 @@ def load(
     through ``progress``, while another one runs), the changed graphs are staged in an
     unserved copy of the store, validated there and published. ``force`` publishes unchanged
     inputs too and, like ``full_validation``, validates everything instead of what the change
-    can affect.
+    can affect. ``keep_operator_inputs`` (a plain ``smartregion load``): a source's shipped
+    input does not replace a graph the operator loaded from an input of their own.
     """
     started_clock = time.monotonic()
     started = now()
@@ -100,6 +110,8 @@ def load(
             uri = graph_uri(settings.base_uri, source_graph.name)
             if not force and published.get(uri) == source_graph.fingerprint:
                 summary.unchanged.append(source_graph.name)
+            elif keep_operator_inputs and _keeps_operator_input(source_graph, published.get(uri)):
+                summary.kept.append(source_graph.name)
             else:
                 changed.append(source_graph)
         if not changed:
@@ -139,6 +151,13 @@ def load(
         keep_locations(settings, in_use, oldest.timestamp() - 86_400)
     summary.seconds = time.monotonic() - started_clock
     return summary
+
+
+def _keeps_operator_input(source_graph: SourceGraph, published: str | None) -> bool:
+    """A shipped input never replaces what an operator loaded from an input of their own
+    (``load gv100ad --source`` for all of Germany stays through later plain loads)."""
+    return (source_graph.shipped_input and published is not None
+            and not published.endswith(SHIPPED_INPUT))
 
 
 def failure_message(report: ValidationReport) -> str:

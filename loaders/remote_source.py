@@ -108,6 +108,7 @@ class RemoteSource:
 
     name: str
     loader_version: str
+    loads_by_default = False  # harvests run by `smartregion harvest`, not by `load`
     url: str
     accept: str
     title_de: str = ""

@@ -50,10 +50,17 @@ class SourceGraph:
     attribution: str | None = None
     extra_record: Graph | None = None
     unchanged: bool = False
+    shipped_input: bool = False
+    """The input is the one shipped in ``data/`` (not one the operator named): a plain
+    ``smartregion load`` then keeps a graph the operator loaded from an input of their own."""
 
     def origin(self, node: Node) -> str | None:
         """``file:line`` (or URL) where an entity was defined, if known."""
         return self.origins.get(node)
+
+
+SHIPPED_INPUT = ";input=shipped"
+"""Fingerprint suffix of a graph published from the input shipped in ``data/``."""
 
 
 class Source(Protocol):
@@ -61,6 +68,10 @@ class Source(Protocol):
 
     name: str
     loader_version: str
+
+    @property
+    def loads_by_default(self) -> bool:
+        """Loaded by ``smartregion load`` without source names."""
 
     def extract(self, settings: Settings, progress: Progress = no_progress) -> SourceGraph:
         """Read the input and map it to RDF; raise :class:`SourceError` on bad input."""

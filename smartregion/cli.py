@@ -82,18 +82,22 @@ def load(
 ) -> None:
     """Validate SOURCES and publish them as one new store version.
 
-    Without SOURCES every curated folder of data/ is loaded. A source whose input did not
-    change since its last load is skipped (unless --force). The change is validated in the
-    form the store keeps it, together with everything published that it can affect
-    (everything with --force or --full-validation). Nothing is published if any SHACL
-    violation is found; each names the file and line. While another load runs, this one
-    says so and waits. Example: smartregion load gv100ad --source GV100AD.zip
+    Without SOURCES the curated folders of data/, the outlines and the shipped GV100AD
+    extract of Hessen (data/gv100ad) are loaded; a GV100AD loaded with --source is kept. A
+    source whose input did not change since its last load is skipped (unless --force). The
+    change is validated in the form the store keeps it, together with everything published
+    that it can affect (everything with --force or --full-validation). Nothing is published
+    if any SHACL violation is found; each names the file and line. While another load runs,
+    this one says so and waits. Example: smartregion load gv100ad --source GV100AD.zip
     """
     from loaders.gv100ad import configure_sources
     from loaders.pipeline import LoadFailed, resolve_sources
     from loaders.pipeline import load as run_load
 
     settings = _settings(ctx)
+    if (location is not None or land is not None) and "gv100ad" not in sources:
+        raise click.UsageError("--source and --land apply to the gv100ad source only: "
+                               "smartregion load gv100ad --source …")
     try:
         selected = configure_sources(
             resolve_sources(sources, settings), location=location, land=land
@@ -107,6 +111,7 @@ def load(
     try:
         summary = run_load(
             selected, settings, backend, force=force, full_validation=full_validation,
+            keep_operator_inputs=not sources,
             progress=_progress_printer(),  # type: ignore[arg-type]
             holder=f"smartregion load {' '.join(sources) or '(all curated sources)'}",
         )
@@ -121,6 +126,9 @@ def load(
         backend.close()
     for name in summary.unchanged:
         click.echo(f"{name}: unchanged, not reloaded")
+    for name in summary.kept:
+        click.echo(f"{name}: keeps the input loaded before (`smartregion load {name}` "
+                   "reloads the shipped one)")
     for name, count in summary.triples.items():
         click.echo(f"{name}: {count} triples")
     if summary.scope is not None:

@@ -16,7 +16,7 @@ from loaders.gv100ad import GV100ADSource
 from loaders.pipeline import LoadFailed, LoadSummary, load
 from smartregion.cli import main
 from smartregion.namespaces import RDF, SKOS, SRH
-from smartregion.settings import Settings
+from smartregion.settings import PROJECT_DIR, Settings
 from smartregion.store.embedded import EmbeddedBackend
 from tests.conftest import SHARED, make_settings
 from tests.unit.test_gv100ad import SAMPLE, text
@@ -174,7 +174,7 @@ def test_cli_loads_with_source_and_land(tmp_path: Path, runner: CliRunner,
     [
         (["gv100ad", "--land", "99"], "--land must be a Land key"),
         (["--source", "x.txt"], "apply to the gv100ad source only"),
-        (["gv100ad"], "no input: pass --source"),
+        (["projects", "--land", "05"], "apply to the gv100ad source only"),
     ],
 )
 def test_cli_usage_errors_exit_2(runner: CliRunner, cli_env: dict[str, str],
@@ -182,6 +182,38 @@ def test_cli_usage_errors_exit_2(runner: CliRunner, cli_env: dict[str, str],
     result = runner.invoke(main, ["load", *arguments], env=cli_env)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_cli_without_a_shipped_extract_asks_for_a_source(
+        tmp_path: Path, runner: CliRunner, cli_env: dict[str, str]) -> None:
+    empty = tmp_path / "data"
+    empty.mkdir()
+    result = runner.invoke(main, ["load", "gv100ad"],
+                           env={**cli_env, "SMARTREGION_SOURCE_DIR": str(empty)})
+    assert result.exit_code == 2
+    assert "no input: pass --source" in result.output
+
+
+def test_the_shipped_extract_is_loaded_by_default_and_a_chosen_file_kept(
+        tmp_path: Path, runner: CliRunner, cli_env: dict[str, str]) -> None:
+    """A plain load brings all of Hessen from data/gv100ad; a file the operator loads with
+    --source replaces it and stays through later plain loads; naming gv100ad reloads it."""
+    shipped = next((PROJECT_DIR / "data" / "gv100ad").glob("GV100AD_*.txt"))
+    own = tmp_path / "GV100AD_own.txt"  # the operator's file (here: a copy of the extract)
+    own.write_bytes(shipped.read_bytes())
+    first = runner.invoke(main, ["load"], env=cli_env)
+    assert first.exit_code == 0, first.output
+    assert "gv100ad: " in first.output and " triples" in first.output
+    chosen = runner.invoke(main, ["load", "gv100ad", "--source", str(own)], env=cli_env)
+    assert chosen.exit_code == 0, chosen.output
+    plain = runner.invoke(main, ["load"], env=cli_env)
+    assert plain.exit_code == 0, plain.output
+    assert "gv100ad: keeps the input loaded before" in plain.output
+    named = runner.invoke(main, ["load", "gv100ad"], env=cli_env)
+    assert named.exit_code == 0, named.output
+    assert "published version" in named.output
+    again = runner.invoke(main, ["load"], env=cli_env)
+    assert "keeps the input" not in again.output and "nothing to publish" in again.output
 
 
 def test_cli_bad_file_exits_2_naming_file_line_and_rule(
