@@ -168,3 +168,22 @@ def test_index_is_kept_per_version(loaded_settings: Settings, client: FlaskClien
     client.get("/search.json?q=smart")
     built = [p for p in (loaded_settings.data_dir / "search").iterdir() if p.is_dir()]
     assert built and all(not p.name.startswith(".build-") for p in built)
+
+
+def test_concept_names_from_the_store_agree_with_the_scheme_files(
+    loaded_backend: StoreBackend, loaded_settings: Settings
+) -> None:
+    """The index names concepts from the store's vocabulary graphs, and falls back to the
+    scheme files for a store without them: both give the same names."""
+    from smartregion.derived.search_index import scheme_labels
+
+    files = scheme_labels(loaded_settings.ontology_dir)
+    rows = loaded_backend.select(PREFIXES + """
+        SELECT ?c ?label WHERE { GRAPH ?g { ?c a skos:Concept ; skos:prefLabel ?label } }""")
+    assert rows
+    for row in rows:
+        label = row["label"]
+        assert isinstance(label, Literal)
+        assert files[str(row["c"])][label.language or ""] == str(label)
+    assert files["https://data.smarte-region-hessen.de/def/scheme/field-of-action/mobility"][
+        "de"] == "Mobilität"
