@@ -85,29 +85,41 @@ def search(index: tantivy.Index, meta: Mapping[str, Any], text: str,
     found = searcher.search(query, limit, count=True, offset=offset)
     snippets = tantivy.SnippetGenerator.create(searcher, query, SCHEMA, "body")
     snippets.set_max_num_chars(SNIPPET_CHARS)
+    linked = tantivy.SnippetGenerator.create(searcher, query, SCHEMA, "context")
+    linked.set_max_num_chars(SNIPPET_CHARS // 2)
     hits = []
     for score, address in found.hits:
         doc = searcher.doc(address)
         display = json.loads(bytes(doc.get_first("display") or b"{}"))
         hits.append(Hit(
             str(doc.get_first("iri")), str(doc.get_first("kind")), float(score),
-            display.get("names", {}), _snippet(snippets.snippet_from_doc(doc), display),
+            display.get("names", {}), _snippet(snippets.snippet_from_doc(doc),
+                                               linked.snippet_from_doc(doc), display),
             {f: [str(v) for v in doc.get_all(f)] for f in FACETS if f != "kind"}))
     total = int(getattr(found, "count", 0) or 0)  # (the stubs lack it; count=True sets it)
     return Results(total, hits, _facets(searcher, query, meta) if total else {})
 
 
-def _snippet(snippet: tantivy.Snippet, display: Mapping[str, Any]) -> str:
-    """The snippet's fragment, HTML-escaped, matches in ``<mark>`` (tantivy gives byte
-    ranges); without a match in a description, the start of the first description."""
-    fragment = snippet.fragment()
-    if not fragment or not snippet.highlighted():
-        body = display.get("body", {})
-        first = next((t for lang in ("de", "en", "") for t in body.get(lang, [])), "")
-        if len(first) > SNIPPET_CHARS:
-            first = first[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        return html.escape(first)
-    data = fragment.encode("utf-8")
+def _snippet(snippet: tantivy.Snippet, linked: tantivy.Snippet,
+             display: Mapping[str, Any]) -> str:
+    """The description's best fragment, HTML-escaped, matches in ``<mark>``; without a match
+    in a description, the start of the first description and the matching names of linked
+    things (field of action, place, Kreis …) after "→"."""
+    if snippet.fragment() and snippet.highlighted():
+        return _marked(snippet)
+    body = display.get("body", {})
+    first = next((t for lang in ("de", "en", "") for t in body.get(lang, [])), "")
+    if len(first) > SNIPPET_CHARS:
+        first = first[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    text = html.escape(first)
+    if linked.fragment() and linked.highlighted():
+        text = (text + " → " if text else "→ ") + _marked(linked)
+    return text
+
+
+def _marked(snippet: tantivy.Snippet) -> str:
+    """The fragment, HTML-escaped, its matches in ``<mark>`` (tantivy gives byte ranges)."""
+    data = snippet.fragment().encode("utf-8")
     parts, last = [], 0
     for span in sorted(snippet.highlighted(), key=lambda r: r.start):
         parts.append(html.escape(data[last:span.start].decode("utf-8", "replace")))

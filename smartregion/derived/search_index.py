@@ -51,7 +51,7 @@ FUZZY_FROM = 5  # words this long or longer also match one edit away
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _TEXT_FIELDS = (("name", 4.0), ("context", 1.5), ("body", 1.0))
-FORMAT = "1"  # bumped when the schema or analysis changes; older indexes are rebuilt
+FORMAT = "2"  # bumped when the schema or analysis changes; older indexes are rebuilt
 
 
 def _analyzer(language: str) -> tantivy.TextAnalyzer:
@@ -189,7 +189,8 @@ def _document(thing: Thing) -> tantivy.Document:
     body = [t for lang in ("de", "en", "") for t in thing.body.get(lang, [])]
     values: dict[str, Any] = {
         "iri": thing.iri, "name": names + thing.alt, "name_en": names + thing.alt,
-        "context": thing.context, "context_en": thing.context, "body": body, "body_en": body,
+        "context": " · ".join(thing.context), "context_en": " · ".join(thing.context),
+        "body": body, "body_en": body,
         "display": json.dumps({"names": thing.names, "body": thing.body},
                               ensure_ascii=False).encode(),
     }
