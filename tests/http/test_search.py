@@ -125,6 +125,9 @@ def test_facet_links_and_highlighted_snippets_on_the_page(client: FlaskClient) -
     assert "<mark>Mobilität</mark>" in html
     assert re.search(r'<a href="/search\?q=Mobilit%C3%A4t&amp;field=mobility"[^>]*>'
                      r'Mobilität</a> <span class="count">\(10\)</span>', html)
+    _, document = _items(client, q="Mobilität", field="mobility")
+    for item in document["items"]:  # found in the description or by the field's name
+        assert re.search(r"<mark>Mobilit(ä|ae)t</mark>", item["snippet"]), item
     narrowed = client.get("/search?q=Mobilit%C3%A4t&field=mobility").get_data(as_text=True)
     assert 'aria-current="true">Mobilität</a>' in narrowed
     assert "10 Treffer" in narrowed
