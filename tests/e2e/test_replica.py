@@ -25,6 +25,7 @@ import requests
 from smartregion.settings import PROJECT_DIR
 from tests.e2e.conftest import free_port, serving
 from tests.e2e.nodes import data_copy, relabel, served_version, smartregion
+from tests.readme_commands import readme_commands
 
 pytestmark = pytest.mark.e2e
 PATHS = ["doc/project/smart-kassel", "projects", "catalog", ".well-known/void",
@@ -149,10 +150,15 @@ def test_a_replica_follows_a_publish_in_a_loop(nodes: tuple[Node, Node, Path]) -
     new = served_version(a.url)
     child = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     child.update(b.environment)
+    [command] = readme_commands("replica")  # the README's loop, with A's path, every 0.5 s
+    argv = command.argv
+    assert argv[:2] == ["smartregion", "replicate"] and "--from" in argv and "--every" in argv
+    argv[argv.index("--from") + 1] = str(a.data_dir)
+    argv[argv.index("--every") + 1] = "0.5"
     published = time.monotonic()
     loop = subprocess.Popen(
-        [sys.executable, "-m", "smartregion", "replicate", "--from", str(a.data_dir),
-         "--every", "0.5"], cwd=PROJECT_DIR, env=child, start_new_session=True,
+        [sys.executable, "-m", "smartregion", *argv[1:]], cwd=PROJECT_DIR, env=child,
+        start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         give_up = time.monotonic() + 60
