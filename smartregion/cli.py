@@ -432,6 +432,7 @@ def serve(
     run_serve(_settings(ctx, host=host, port=port, workers=workers), dev=dev)
 
 
+
 @main.command()
 @click.option("--from", "source", required=True, metavar="[HOST:]PATH",
               help="Data directory of the node to follow (a path, or host:/path over ssh).")
@@ -441,22 +442,7 @@ def serve(
 @click.pass_context
 def replicate(ctx: click.Context, source: str, every: float | None, bwlimit: int | None) -> None:
     """Serve the version another node serves: copy it with rsync, then switch to it."""
-    from smartregion.store.replica import ReplicaError, replicate_every
-    from smartregion.store.replica import replicate as replicate_once
+    from smartregion.store.replica import run_replicate
 
-    settings = _settings(ctx)
-    if settings.store != "embedded":
-        raise click.UsageError("replicate follows an embedded store; SMARTREGION_STORE is "
-                               f"{settings.store!r} (remote stores replicate themselves)")
-    say = lambda text: click.echo(text, err=True)  # noqa: E731
-    if every is not None:
-        replicate_every(source, settings.data_dir, every, keep=settings.keep_versions,
-                        bwlimit=bwlimit, say=say)
-    try:
-        done = replicate_once(source, settings.data_dir, keep=settings.keep_versions,
-                              bwlimit=bwlimit, say=say)
-    except ReplicaError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(1)
-    state = "switched to" if done.switched else "already serving"
-    click.echo(f"{state} version {done.version} ({done.seconds:.1f} s)")
+    ctx.exit(run_replicate(_settings(ctx), source, every=every, bwlimit=bwlimit,
+                           say=lambda text: click.echo(text, err=True), out=click.echo))

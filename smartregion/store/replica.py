@@ -14,7 +14,9 @@ One round of :func:`replicate`:
 2. if the source serves a version this node lacks, rsync ``versions/NNNNNN/`` and
    ``derived/NNNNNN/`` into ``.replica/NNNNNN`` (same file system, kept if interrupted: the
    next round resumes it), fsync it, open it read-only once (it must be a whole store);
-3. under the writer lock: rename it into ``versions/``, write the source's completion mark
+3. under the writer lock: note it in ``.replica/copied/`` (a version number this node made
+   itself is refused: same number, other data), rename it into ``versions/``, write the
+   source's completion mark
    (same creation time, so the same ``ETag``s on every node), switch ``current`` with
    :meth:`~smartregion.store.versions.VersionDirectory.switch_to` and prune old versions.
 
@@ -34,9 +36,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from smartregion.settings import Settings
 from smartregion.store.versions import VersionDirectory, VersionError, _fsync_dir
 
-__all__ = ["ReplicaError", "Replicated", "replicate", "replicate_every"]
+__all__ = ["ReplicaError", "Replicated", "replicate", "replicate_every", "run_replicate"]
 
 
 class ReplicaError(RuntimeError):
@@ -79,8 +82,8 @@ def replicate(source: str, data_dir: Path, *, keep: int = 5, bwlimit: int | None
     if not target.with_name(f"{name}.complete").exists():
         incoming = staging / name
         options = ["--delete"] + (["--bwlimit", str(bwlimit)] if bwlimit else [])
-        if served is not None:  # unchanged store files become hard links, not copies
-            options.append(f"--link-dest={served.path.resolve()}")
+        if served is not None:  # files equal by checksum become hard links, not copies
+            options += ["--checksum", f"--link-dest={served.path.resolve()}"]
         say(f"copying version {name} from {source} …")
         _rsync(rsync, options, f"{origin}versions/{name}/", f"{incoming}/",
                what=f"{source}: version {name}")
@@ -91,6 +94,8 @@ def replicate(source: str, data_dir: Path, *, keep: int = 5, bwlimit: int | None
     with versions.writer_lock(f"replicate {name} from {source}"):
         if not target.with_name(f"{name}.complete").exists():
             versions.versions_dir.mkdir(parents=True, exist_ok=True)
+            (staging / "copied").mkdir(exist_ok=True)
+            (staging / "copied" / name).write_bytes(mark)  # a version this node did not make
             os.rename(staging / name, target)
             _install_derived(staging / f"derived-{name}", data_dir / "derived" / name)
             _write_mark(versions, name, mark)
@@ -98,7 +103,7 @@ def replicate(source: str, data_dir: Path, *, keep: int = 5, bwlimit: int | None
         _raise_sequence(data_dir, number)
         versions.switch_to(number)
         versions.prune(keep)
-        _prune_derived(versions, data_dir / "derived")
+        _forget_pruned(versions)
     say(f"serving version {name}")
     return Replicated(name, True, time.monotonic() - started)
 
@@ -113,6 +118,29 @@ def replicate_every(source: str, data_dir: Path, seconds: float, *, keep: int = 
         except (ReplicaError, VersionError, OSError) as exc:
             say(f"Error: {exc} (serving the previous version; next try in {seconds:g} s)")
         time.sleep(seconds)
+
+
+def run_replicate(settings: Settings, source: str, *, every: float | None,
+                  bwlimit: int | None, say: Callable[[str], None],
+                  out: Callable[[str], None]) -> int:
+    """``smartregion replicate``: one round (exit code 0, or 1 with the reason said), or
+    rounds every ``every`` seconds until stopped."""
+    if settings.store != "embedded":
+        say(f"Error: replicate follows an embedded store; SMARTREGION_STORE is "
+            f"{settings.store!r} (a remote store replicates itself)")
+        return 2
+    if every is not None:
+        replicate_every(source, settings.data_dir, every, keep=settings.keep_versions,
+                        bwlimit=bwlimit, say=say)
+    try:
+        done = replicate(source, settings.data_dir, keep=settings.keep_versions,
+                         bwlimit=bwlimit, say=say)
+    except (ReplicaError, VersionError, OSError) as exc:
+        say(f"Error: {exc}")
+        return 1
+    state = "switched to" if done.switched else "already serving"
+    out(f"{state} version {done.version} ({done.seconds:.1f} s)")
+    return 0
 
 
 def _rsync(rsync: str, options: list[str], origin: str, target: str, *, what: str,
@@ -139,7 +167,8 @@ def _source_current(meta: Path, source: str) -> int:
 
 def _check_same(versions: VersionDirectory, name: str, mark: bytes) -> None:
     ours = versions.versions_dir / f"{name}.complete"
-    if json.loads(ours.read_bytes()) != json.loads(mark):
+    copied = versions.root / ".replica" / "copied" / name
+    if not copied.is_file() or json.loads(ours.read_bytes()) != json.loads(mark):
         raise ReplicaError(
             f"{ours}: this node has its own version {name} (it was loaded into); a replica "
             "follows one source only: use an empty SMARTREGION_DATA_DIR")
@@ -192,10 +221,15 @@ def _raise_sequence(data_dir: Path, number: int) -> None:
         os.replace(partial, sequence)
 
 
-def _prune_derived(versions: VersionDirectory, derived: Path) -> None:
-    if not derived.is_dir():
-        return
+def _forget_pruned(versions: VersionDirectory) -> None:
+    """Remove the derived views and copy records of versions no longer kept."""
     kept = {v.id for v in versions.list()}
-    for folder in derived.iterdir():
-        if folder.is_dir() and folder.name not in kept:
-            shutil.rmtree(folder, ignore_errors=True)
+    for folder in (versions.root / "derived", versions.root / ".replica" / "copied"):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.name not in kept:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
