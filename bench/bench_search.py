@@ -28,7 +28,7 @@ from rdflib import Literal
 from rdflib.term import Identifier
 
 from bench import dataset
-from bench.bench_pages import percentiles
+from bench.bench_pages import timed
 from endpoint import create_app
 from endpoint.queries import paged
 from loaders.pipeline import load, resolve_sources
@@ -55,17 +55,6 @@ def _substring(backend: EmbeddedBackend, base: str) -> Callable[[str], object]:
         backend.select(SUBSTRING_COUNT, bindings)
         return backend.select(paged(SUBSTRING, 50, 0), bindings)
     return run
-
-
-def _timed(action: Callable[[str], object], rounds: int) -> tuple[float, float]:
-    action(QUERIES[0])
-    samples = []
-    for _round in range(rounds):
-        for text in QUERIES:
-            start = time.perf_counter()
-            action(text)
-            samples.append(time.perf_counter() - start)
-    return percentiles(samples)
 
 
 def measure(label: str, settings: Settings, rounds: int) -> None:
@@ -99,7 +88,7 @@ def measure(label: str, settings: Settings, rounds: int) -> None:
     rows = {}
     for name, action in (("substring", _substring(backend, settings.base_uri)),
                          ("index", indexed), ("/search.json", http)):
-        rows[name] = _timed(action, rounds)
+        rows[name] = timed(action, QUERIES * rounds)
         print(f"{name:<14}{rows[name][0]:>10.2f}{rows[name][1]:>10.2f}")
     ratio = rows["substring"][0] / max(rows["index"][0], 1e-9)
     print(f"index p50 is {ratio:,.0f}x faster than substring p50 (same run)")

@@ -26,7 +26,7 @@ from rdflib.namespace import RDF, SKOS
 from endpoint import backend_of, settings_of
 from endpoint.caching import make_conditional
 from endpoint.errors import Problem
-from endpoint.i18n import current_language, language_is_explicit, translate
+from endpoint.i18n import current_language, translate
 from endpoint.listing_data import PageInfo, collection_graph, csv_body
 from endpoint.listing_kinds import Column, ListingKind, Record, Value
 from endpoint.listings import Item, Listing, page_href, page_number, thing_link
@@ -47,6 +47,7 @@ from endpoint.negotiation import (
 from endpoint.negotiation.profiles import SRH
 from endpoint.ontology import pick, vocabulary
 from endpoint.pages import Linker
+from endpoint.paging import page_query, paging_links
 from endpoint.rdf_output import serialize
 from endpoint.resources import context_url
 from endpoint.schemaorg import script_safe
@@ -107,13 +108,6 @@ def _filters() -> dict[str, str]:
     return filters
 
 
-def _query(params: Mapping[str, str], page: int) -> str:
-    pairs = list(params.items()) + ([("page", str(page))] if page > 1 else [])
-    if language_is_explicit():
-        pairs.append(("lang", current_language()))
-    return urlencode(pairs)
-
-
 @bp.get("/search")
 @bp.get("/search.<ext>")
 def search_page(ext: str | None = None) -> ResponseReturnValue:
@@ -127,7 +121,7 @@ def search_page(ext: str | None = None) -> ResponseReturnValue:
     text = " ".join((request.args.get("q") or "").split())[:MAX_SEARCH_LENGTH]
     filters = _filters()
     params = {"q": text, **filters} if text else dict(filters)
-    query = _query(params, page)
+    query = page_query(params, page)
     try:
         choice = choose(request, SEARCH_ALTERNATIVES, extension=ext)
     except NotAcceptable as exc:
@@ -156,28 +150,14 @@ def search_page(ext: str | None = None) -> ResponseReturnValue:
     pages = max(1, -(-results.total // size)) if results else 1
     if results is not None and page > pages and results.total:
         raise Problem(404, "Not Found", f"page {page} of {pages} does not exist")
-    paging = _paging(choice, params, page, pages)
+    paging = paging_links("/search", SEARCH_ALTERNATIVES, choice, params, page, pages,
+                          root=request.script_root)
     if results is not None:
         response.headers["X-Total-Count"] = str(results.total)
         links = [f'<{href}>; rel="{rel}"' for rel, href in paging.items()]
         response.headers["Link"] = ", ".join((*links, response.headers["Link"]))
     response.set_data(_body(choice, text, filters, params, results, page, pages, size, paging))
     return response
-
-
-def _paging(choice: Choice, params: Mapping[str, str], page: int, pages: int
-            ) -> dict[str, str]:
-    wanted = {}
-    if page > 1:
-        wanted["prev"], wanted["first"] = min(page - 1, pages), 1
-    if page < pages:
-        wanted["next"], wanted["last"] = page + 1, pages
-    if choice.offer is HTML:
-        return {rel: page_href("/search", dict(params), n, request.script_root)
-                for rel, n in wanted.items()}
-    return {rel: request.script_root + representation_url(
-        "/search", SEARCH_ALTERNATIVES, choice.profile, choice.offer, _query(params, n))
-        for rel, n in wanted.items()}
 
 
 def _name(hit: Hit, lang: str) -> tuple[str, str]:
@@ -226,7 +206,7 @@ def _body(choice: Choice, text: str, filters: Mapping[str, str], params: Mapping
     assert results is not None
     records = _records(results, lang)
     links = {"self": root + representation_url("/search", SEARCH_ALTERNATIVES, choice.profile,
-                                               offer, _query(params, page)),
+                                               offer, page_query(params, page)),
              **{rel: request.host_url.rstrip("/") + href for rel, href in paging.items()}}
     collection = root + "/search?" + urlencode(params)
     if offer is CSV:
@@ -280,7 +260,7 @@ def _html(text: str, filters: Mapping[str, str], params: Mapping[str, str],
                        "reset": page_href("/search", reset, 1, request.script_root)
                        if reset is not None else None})
     data = [{"href": request.script_root + representation_url(
-        "/search", SEARCH_ALTERNATIVES, SRH, o, _query(params, page)), "label": name,
+        "/search", SEARCH_ALTERNATIVES, SRH, o, page_query(params, page)), "label": name,
         "type": o.media_type} for o, name in ((JSON, "JSON"), (CSV, "CSV"),
                                                (JSONLD, "JSON-LD"), (TURTLE, "Turtle"))]
     return render_template("search.html", listing=listing, query=text, too_short=False,

@@ -64,7 +64,7 @@ class VocabularySource:
             graph=graph,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest(),
             inputs=[shown],
-            origins=_origins(graph, self.path.read_text(encoding="utf-8"), shown),
+            origins=_origins(graph, raw.decode("utf-8"), shown),
             title_de=titles.get("de", self.name),
             title_en=titles.get("en", titles.get("de", self.name)),
             licence=LICENCE,

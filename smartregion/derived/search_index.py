@@ -20,15 +20,13 @@ place, and a rollback finds the old version's index. Readers open it read-only.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ import tantivy
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
+from smartregion.derived.dumps import VersionChanged, exclusive_lock, prune_version_folders
 from smartregion.derived.queries import load_query
 from smartregion.settings import Settings
 from smartregion.store.backend import StoreBackend
@@ -264,12 +263,11 @@ class SearchIndexes:
         if _meta(target).get("format") == FORMAT:
             return target
         self.root.mkdir(parents=True, exist_ok=True)
-        with _locked(self.root / ".lock"):
+        with exclusive_lock(self.root / ".lock"):
             if _meta(target).get("format") != FORMAT:
                 things, names = gather(self.backend, self.settings)
                 served = self.backend.version()
                 if served is None or served.id != version.id:
-                    from smartregion.derived.dumps import VersionChanged
                     raise VersionChanged(f"version {version.id} is no longer served")
                 if target.exists():  # an index of an older format: replace it whole
                     shutil.rmtree(target)
@@ -289,12 +287,7 @@ class SearchIndexes:
         return index, meta
 
     def _prune(self, current: Path) -> None:
-        folders = sorted((p for p in self.root.iterdir()
-                          if p.is_dir() and not p.name.startswith(".")),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
-        for folder in folders[self.settings.keep_versions:]:
-            if folder != current:
-                shutil.rmtree(folder, ignore_errors=True)
+        prune_version_folders(self.root, self.settings.keep_versions, current)
         for leftover in self.root.glob(".build-*"):  # builds killed midway (we hold the lock)
             shutil.rmtree(leftover, ignore_errors=True)
 
@@ -305,16 +298,6 @@ def _meta(target: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def words(text: str) -> list[str]:

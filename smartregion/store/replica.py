@@ -37,7 +37,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from smartregion.settings import Settings
-from smartregion.store.versions import VersionDirectory, VersionError, _fsync_dir
+from smartregion.store.versions import VersionDirectory, VersionError, fsync_dir
 
 __all__ = ["ReplicaError", "Replicated", "replicate", "replicate_every", "run_replicate"]
 
@@ -98,9 +98,8 @@ def replicate(source: str, data_dir: Path, *, keep: int = 5, bwlimit: int | None
             (staging / "copied" / name).write_bytes(mark)  # a version this node did not make
             os.rename(staging / name, target)
             _install_derived(staging / f"derived-{name}", data_dir / "derived" / name)
-            _write_mark(versions, name, mark)
+            versions.complete(number, mark)
         _check_same(versions, name, mark)
-        _raise_sequence(data_dir, number)
         versions.switch_to(number)
         versions.prune(keep)
         _forget_pruned(versions)
@@ -190,7 +189,7 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(folder))
+        fsync_dir(Path(folder))
 
 
 def _install_derived(incoming: Path, target: Path) -> None:
@@ -199,26 +198,6 @@ def _install_derived(incoming: Path, target: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.rename(incoming, target)
-
-
-def _write_mark(versions: VersionDirectory, name: str, mark: bytes) -> None:
-    marker = versions.versions_dir / f"{name}.complete"
-    partial = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
-    with partial.open("wb") as handle:
-        handle.write(mark)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, marker)
-    _fsync_dir(versions.versions_dir)
-
-
-def _raise_sequence(data_dir: Path, number: int) -> None:
-    sequence = data_dir / "sequence"
-    highest = int(sequence.read_text()) if sequence.exists() else 0
-    if number > highest:
-        partial = data_dir / f".sequence.{os.getpid()}.tmp"
-        partial.write_text(str(number))
-        os.replace(partial, sequence)
 
 
 def _forget_pruned(versions: VersionDirectory) -> None:

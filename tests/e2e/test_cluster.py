@@ -30,8 +30,15 @@ from requests.adapters import HTTPAdapter
 from smartregion.settings import PROJECT_DIR, load_settings
 from smartregion.store import open_backend
 from tests.e2e.conftest import free_port, serving
+from tests.e2e.nginx import (
+    PUBLIC_HOST,
+    certificate,
+    nginx_conf,
+    require_nginx,
+    site_config,
+    start_nginx,
+)
 from tests.e2e.nodes import data_copy, relabel, served_version, smartregion
-from tests.e2e.test_reverse_proxy import BROTLI, NGINX, PUBLIC_HOST, _certificate, site_config
 from tests.oxigraph_server import OxigraphServer, start_oxigraph, stop_oxigraph
 from tests.readme_commands import README, readme_commands, readme_settings
 
@@ -142,33 +149,17 @@ def _nginx_config(folder: Path, nodes: list[int], port: int, cert: Path, key: Pa
     (folder / "cluster.conf").write_text("\n".join(members) + "\n")
     site = site_config("CLUSTER", port, free_port(), cert, key, folder / "cache")
     assert "    server CLUSTER;" in site
-    (folder / "site.conf").write_text(
-        site.replace("    server CLUSTER;", f"    include {folder / 'cluster.conf'};"))
-    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
-        (folder / temp).mkdir()
-        (folder / temp).chmod(0o777)
-    user = "user root;\n" if __import__("os").geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"load_module {BROTLI};\n{user}worker_processes 1;\npid {folder}/nginx.pid;\n"
-        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 512; }}\n"
-        f"http {{\n  access_log {folder}/nginx-access.log;\n"
-        + "".join(f"  {kind}_temp_path {folder}/{temp};\n" for kind, temp in (
-            ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
-            ("uwsgi", "uwsgi"), ("scgi", "scgi")))
-        + f"  include {folder}/site.conf;\n}}\n")
-    return folder / "nginx.conf"
+    return nginx_conf(folder, site.replace("    server CLUSTER;",
+                                           f"    include {folder / 'cluster.conf'};"),
+                      connections=512)
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    import shutil
     import signal
     import subprocess
 
-    if not NGINX.is_file() or not BROTLI.is_file():
-        pytest.skip(f"{NGINX} or its brotli module is missing: run 'make nginx'")
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is missing (needed for the test certificate)")
+    require_nginx()
     folder = tmp_path_factory.mktemp("cluster")
     store = start_oxigraph(folder / "oxigraph")
     with ExitStack() as stack:
@@ -183,12 +174,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         assert loaded.returncode == 0, loaded.stderr[-2000:]
         for number, (environment, port) in enumerate(zip(environments, ports, strict=True)):
             stack.enter_context(serving(environment, port, folder / f"node{number + 1}.log"))
-        cert, key = _certificate(folder)
+        cert, key = certificate(folder)
         nginx_port = free_port()
         config = _nginx_config(folder, ports, nginx_port, cert, key)
-        process = subprocess.Popen(
-            [str(NGINX), "-p", str(folder), "-c", str(config), "-e", str(folder / "error.log"),
-             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        process = start_nginx(folder, config)
 
         def stop_nginx() -> None:
             process.send_signal(signal.SIGQUIT)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,13 +88,13 @@ def _answers(settings: Settings, q: str) -> list[str]:
 
 
 def test_a_failed_build_leaves_nothing_behind(tmp_path: Path) -> None:
-    def failing() -> object:
+    def failing() -> Iterator[Thing]:
         yield Thing("http://testserver/id/project/a", "project", names={"de": ["Ein Projekt"]})
         raise OSError("disk full (simulated by the test)")
 
     target = tmp_path / "search" / "000009"
     with pytest.raises(OSError, match="disk full"):
-        build(target, failing(), {}, "000009")  # type: ignore[arg-type]
+        build(target, failing(), {}, "000009")
     assert not target.exists()
     assert list((tmp_path / "search").iterdir()) == []
 
