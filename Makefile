@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup serve test test-fast lint bench browser nginx virtuoso ui ckan-venv clean
+.PHONY: setup serve test test-fast lint bench browser nginx rsync virtuoso ui ckan-venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ nginx:
 	  else echo "nginx missing: run 'sudo apt-get install nginx libnginx-mod-http-brotli-filter'"; exit 1; fi; \
 	fi
 
+# rsync for embedded replicas (`smartregion replicate`; tests/e2e/test_replica.py).
+RSYNC ?= /usr/bin/rsync
+rsync:
+	@if [ ! -x $(RSYNC) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null; \
+	  else echo "rsync missing: run 'sudo apt-get install rsync'"; exit 1; fi; \
+	fi
+
 # Debian's Virtuoso Open Source 7 for the tests of the remote backend on Virtuoso
 # (tests/virtuoso_server.py starts virtuoso-t with its own virtuoso.ini; marker virtuoso).
 VIRTUOSO ?= /usr/bin/virtuoso-t
@@ -59,7 +67,7 @@ serve: setup
 	$(BIN)/smartregion load
 	$(BIN)/smartregion serve
 
-test: setup browser nginx virtuoso ckan-venv lint
+test: setup browser nginx rsync virtuoso ckan-venv lint
 	$(BIN)/pytest
 
 test-fast: setup

@@ -15,6 +15,7 @@ BLUEPRINTS: list[str] = [
     "endpoint.i18n",
     "endpoint.site",
     "endpoint.listing_pages",
+    "endpoint.search_pages",
     "endpoint.profile_register",
     "endpoint.resources",
     "endpoint.vocabulary",

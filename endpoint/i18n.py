@@ -128,8 +128,14 @@ UI: dict[str, dict[str, str]] = {
     "search_label": {"de": "Suchbegriff", "en": "Search term"},
     "search_button": {"de": "Suchen", "en": "Search"},
     "search_hint": {
-        "de": "Sucht in Namen und Beschreibungen (deutsch und englisch).",
-        "en": "Searches names and descriptions (German and English).",
+        "de": "Sucht in Namen, Beschreibungen, Handlungsfeldern, Orten und Kreisen (deutsch "
+              "und englisch, Wortformen, Umlaute als ae/oe/ue, kleine Tippfehler).",
+        "en": "Searches names, descriptions, fields of action, places and districts (German "
+              "and English, word forms, umlauts as ae/oe/ue, small typos).",
+    },
+    "search_no_words": {
+        "de": "Der Suchtext enthält kein Wort (Buchstaben oder Ziffern).",
+        "en": "The search text holds no word (letters or digits).",
     },
     "search_short": {
         "de": "Bitte mindestens zwei Zeichen eingeben.",

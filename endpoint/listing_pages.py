@@ -24,7 +24,7 @@ from endpoint.alternates import alternates_response
 from endpoint.caching import make_conditional
 from endpoint.errors import Problem
 from endpoint.field_mapping import field_bindings
-from endpoint.i18n import current_language, language_is_explicit, translate
+from endpoint.i18n import current_language, translate
 from endpoint.listing_data import (
     PageInfo,
     collection_graph,
@@ -36,7 +36,7 @@ from endpoint.listing_data import (
 )
 from endpoint.listing_kinds import LISTINGS, PROJECTS, ListingKind, Record
 from endpoint.listing_tables import listing_model
-from endpoint.listings import BadFilter, bind_filters, count, page_href, page_number, page_rows
+from endpoint.listings import BadFilter, bind_filters, count, page_number, page_rows
 from endpoint.negotiation import (
     CSV,
     HTML,
@@ -56,6 +56,7 @@ from endpoint.negotiation import (
 from endpoint.negotiation.profiles import SCHEMA_ORG, SRH
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker
+from endpoint.paging import page_query, paging_links
 from endpoint.rdf_output import serialize
 from endpoint.resources import context_url
 from endpoint.schemaorg import script_safe
@@ -105,14 +106,6 @@ def _choose(kind: ListingKind, ext: str | None, query: str) -> Choice:
         raise not_acceptable(kind.path, LISTING_ALTERNATIVES, exc.asked, query=query) from exc
 
 
-def _query(params: dict[str, str], page: int) -> str:
-    """The encoded parameters of one page (filters, page, an explicit language)."""
-    pairs = list(params.items()) + ([("page", str(page))] if page > 1 else [])
-    if language_is_explicit():
-        pairs.append(("lang", current_language()))
-    return urlencode(pairs)
-
-
 def listing(kind: ListingKind, ext: str | None) -> ResponseReturnValue:
     """One page of a listing in the negotiated representation."""
     if ext is not None and ext not in {o.extension for o in LISTING_ALTERNATIVES.offers_of(SRH)}:
@@ -128,7 +121,7 @@ def listing(kind: ListingKind, ext: str | None) -> ResponseReturnValue:
         raise Problem(400, "Bad Request", str(exc)) from exc
     if kind is PROJECTS:
         bindings.update(field_bindings(vocab, bindings))  # the field follows the mapping
-    query = _query(params, page)
+    query = page_query(params, page)
     choice = _choose(kind, ext, query)
     title = translate(kind.title_key, lang)
     if choice.listing:
@@ -185,7 +178,7 @@ def _body(info: PageInfo, choice: Choice, records: list[Record], text: str,
                          context_url=context_url())
     model = listing_model(kind, info, records, params, _cache())
     data = [{"href": request.script_root + representation_url(
-                kind.path, LISTING_ALTERNATIVES, SRH, o, _query(params, info.page)),
+                kind.path, LISTING_ALTERNATIVES, SRH, o, page_query(params, info.page)),
              "label": label, "type": o.media_type}
             for o, label in ((CSV, "CSV"), (JSON, "JSON"), (JSONLD, "JSON-LD"),
                              (TURTLE, "Turtle"), (SPARQL_QUERY, _text("query_text")))]
@@ -209,19 +202,7 @@ def _json(document: Any) -> str:
 
 def _paging(kind: ListingKind, choice: Choice, params: dict[str, str], page: int, pages: int
             ) -> dict[str, str]:
-    """first/prev/next/last of the same representation (HTML: the listing's own links)."""
-    wanted = {}
-    if page > 1:
-        wanted["prev"], wanted["first"] = min(page - 1, pages), 1
-    if page < pages:
-        wanted["next"], wanted["last"] = page + 1, pages
-    if choice.offer is HTML and choice.profile == SRH:
-        root = request.script_root
-        return {rel: page_href(kind.path, params, number, root)
-                for rel, number in wanted.items()}
-    return {rel: representation_url(kind.path, LISTING_ALTERNATIVES, choice.profile,
-                                    choice.offer, _query(params, number))
-            for rel, number in wanted.items()}
+    return paging_links(kind.path, LISTING_ALTERNATIVES, choice, params, page, pages)
 
 
 def _paged(response: Response, kind: ListingKind, choice: Choice, params: dict[str, str],

@@ -1,5 +1,5 @@
-"""The HTML site around the documents: home page, search, sitemap and robots.txt (the
-listings are in :mod:`endpoint.listing_pages`).
+"""The HTML site around the documents: home page, sitemap and robots.txt (the listings
+are in :mod:`endpoint.listing_pages`, search in :mod:`endpoint.search_pages`).
 
 Every page is German first with English alongside (``?lang=``, then ``Accept-Language``),
 carries ``ETag``/``Last-Modified`` from the store version, and search results are paged with
@@ -21,26 +21,17 @@ from endpoint.caching import make_conditional
 from endpoint.errors import Problem
 from endpoint.i18n import current_language, translate
 from endpoint.listings import (
-    Item,
-    Listing,
     count,
-    page_href,
     page_number,
-    page_rows,
-    row_label,
-    thing_link,
 )
 from endpoint.pages import Linker, literal_text
 from endpoint.queries import load_query, paged
 from endpoint.schemaorg import script_safe
 from smartregion.stats import collection_stats
-from smartregion.uris import KINDS
 
 bp = Blueprint("site", __name__)
 
 SITEMAP_SIZE = 50_000  # the most URLs one sitemap file may list (sitemaps.org)
-MAX_SEARCH_WORDS = 4  # search.rq binds ?w1 … ?w4
-MAX_SEARCH_LENGTH = 200
 
 
 def _cache() -> dict[str, Any]:
@@ -112,65 +103,7 @@ def home() -> ResponseReturnValue:
 _DT = URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
 
 
-# -- listings: endpoint/listing_pages.py (this module keeps the schema.org list of search) --
-def _item_list(listing: Listing, page_type: str) -> object:
-    """schema.org description of a listing page: an ItemList of this page's things."""
-    root = request.host_url.rstrip("/")
-    elements = [
-        {"@type": "ListItem", "position": listing.offset + n, "name": item.link.text,
-         "url": root + (item.link.href or "").split("?", 1)[0]}
-        for n, item in enumerate(listing.items, start=1)
-    ]
-    return script_safe({
-        "@context": "https://schema.org", "@type": page_type, "name": listing.title,
-        "mainEntity": {"@type": "ItemList", "numberOfItems": listing.total,
-                       "itemListElement": elements},
-    })
-
-
-# -- search ----------------------------------------------------------------------------------
-@bp.get("/search")
-def search() -> ResponseReturnValue:
-    """Things whose names or descriptions (German and English) contain every word."""
-    lang, page = current_language(), _page_number()
-    text = " ".join((request.args.get("q") or "").split())[:MAX_SEARCH_LENGTH]
-    words = [w.lower() for w in text.split()][:MAX_SEARCH_WORDS]
-    listing = None
-    if sum(len(w) for w in words) >= 2:
-        backend = backend_of(current_app)
-        base = settings_of(current_app).base_uri
-        bindings = {f"w{i + 1}": Literal(words[i] if i < len(words) else "")
-                    for i in range(MAX_SEARCH_WORDS)}
-        bindings["prefix"] = Literal(base + "id/")
-        total = count(backend, "search_count", bindings)
-        rows = page_rows(backend, "search", bindings, page, _page_size()) if total else []
-        linker = _linker()
-        items = []
-        for row in rows:
-            item = str(row["item"])
-            kind = item[len(base) + 3:].split("/", 1)[0]
-            snippet = row_label(row, lang, prefix="desc")
-            if snippet and len(snippet[0]) > 240:
-                snippet = (snippet[0][:240].rsplit(" ", 1)[0] + " …", snippet[1])
-            items.append(Item(thing_link(linker, item, row_label(row, lang)),
-                              [[translate(f"kind_{kind}", lang)] if kind in KINDS else []],
-                              snippet))
-        listing = Listing("search", translate("nav_search", lang), [], items, total, page,
-                          params={"q": text}, size=_page_size())
-    if listing is None:
-        return _html(lambda: render_template("search.html", listing=None, query=text,
-                                             too_short=bool(text)))
-    links = {}
-    if listing.page > 1:
-        links["prev"] = page_href("/search", listing.params, listing.page - 1,
-                                  request.script_root)
-    if listing.page < listing.pages:
-        links["next"] = page_href("/search", listing.params, listing.page + 1,
-                                  request.script_root)
-    return _html(lambda: render_template("search.html", listing=listing, query=text,
-                                         too_short=False, links=links,
-                                         jsonld=_item_list(listing, "SearchResultsPage")),
-                 links=links)
+# -- listings: endpoint/listing_pages.py; search: endpoint/search_pages.py ---------------
 
 
 # -- sitemap and robots ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from loaders.curated import display_path
@@ -30,6 +30,8 @@ SCHEME_PREFIX = "scheme-"
 LICENCE = URIRef("http://dcat-ap.de/def/licenses/cc-by/4.0")
 ATTRIBUTION = ("Geschäftsstelle Smarte Region, Hessisches Ministerium für Digitalisierung und "
                "Innovation")
+# EU data theme "Government and public sector", as the platform's other vocabulary-like data
+GOVERNMENT = URIRef("http://publications.europa.eu/resource/authority/data-theme/GOVE")
 _LINE_OF = re.compile(r"line (\d+)")
 
 
@@ -62,7 +64,7 @@ class VocabularySource:
             graph=graph,
             fingerprint="sha256:" + hashlib.sha256(raw).hexdigest(),
             inputs=[shown],
-            origins=_origins(graph, self.path.read_text(encoding="utf-8"), shown),
+            origins=_origins(graph, raw.decode("utf-8"), shown),
             title_de=titles.get("de", self.name),
             title_en=titles.get("en", titles.get("de", self.name)),
             licence=LICENCE,
@@ -117,6 +119,10 @@ def _record(settings: Settings, name: str, graph: Graph, main: Node | None) -> G
         record.add((dataset, DCTERMS.description, description))
     if main is not None:
         record.add((dataset, DCTERMS.subject, main))
+    record.add((dataset, DCAT.theme, GOVERNMENT))
+    for keyword in (Literal("Ontologie", lang="de"), Literal("Begriffsschema", lang="de"),
+                    Literal("ontology", lang="en"), Literal("concept scheme", lang="en")):
+        record.add((dataset, DCAT.keyword, keyword))
     return record
 
 

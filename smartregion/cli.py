@@ -438,3 +438,19 @@ def serve(
     from endpoint.serving import run_serve
 
     run_serve(_settings(ctx, host=host, port=port, workers=workers), dev=dev)
+
+
+
+@main.command()
+@click.option("--from", "source", required=True, metavar="[HOST:]PATH",
+              help="Data directory of the node to follow (a path, or host:/path over ssh).")
+@click.option("--every", type=float, metavar="SECONDS",
+              help="Keep following: check again every SECONDS (default: once, for cron).")
+@click.option("--bwlimit", type=int, metavar="KBPS", help="Cap rsync's rate in KiB/s.")
+@click.pass_context
+def replicate(ctx: click.Context, source: str, every: float | None, bwlimit: int | None) -> None:
+    """Serve the version another node serves: copy it with rsync, then switch to it."""
+    from smartregion.store.replica import run_replicate
+
+    ctx.exit(run_replicate(_settings(ctx), source, every=every, bwlimit=bwlimit,
+                           say=lambda text: click.echo(text, err=True), out=click.echo))

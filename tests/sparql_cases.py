@@ -19,9 +19,12 @@ from rdflib import Graph
 from rdflib.query import Result
 
 MUNICIPALITY = "https://data.smarte-region-hessen.de/def/srh#Municipality"
-SELECT = f"SELECT ?m WHERE {{ ?m a <{MUNICIPALITY}> }} ORDER BY ?m LIMIT 3"
 ASK = f"ASK {{ ?m a <{MUNICIPALITY}> }}"
-CONSTRUCT = f"CONSTRUCT {{ ?m a <{MUNICIPALITY}> }} WHERE {{ ?m a <{MUNICIPALITY}> }} LIMIT 3"
+# Curated Gemeinden are also GV100AD Gemeinden: the same type triple sits in two named graphs,
+# and the union default graph answers it once per graph, so the queries ask for distinct ones.
+SELECT = f"SELECT DISTINCT ?m WHERE {{ ?m a <{MUNICIPALITY}> }} ORDER BY ?m LIMIT 3"
+CONSTRUCT = (f"CONSTRUCT {{ ?m a <{MUNICIPALITY}> }} "
+             f"WHERE {{ {{ SELECT DISTINCT ?m WHERE {{ ?m a <{MUNICIPALITY}> }} LIMIT 3 }} }}")
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 SRJ = "application/sparql-results+json"

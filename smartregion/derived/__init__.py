@@ -20,8 +20,10 @@ Where each view lives, with several web nodes on one remote store in mind:
 
 Modules: :mod:`~smartregion.derived.datasets` (the catalogue datasets),
 :mod:`~smartregion.derived.dumps` (dump files), :mod:`~smartregion.derived.void_statistics`
-(VoID figures), :mod:`~smartregion.derived.views` (the per-version views and
-:func:`prepare_version`). A full-text search index per version belongs here too.
+(VoID figures), :mod:`~smartregion.derived.search_index` (the full-text index, a directory per
+version under ``{data_dir}/search``, made like the dumps) and
+:mod:`~smartregion.derived.search` (querying it), :mod:`~smartregion.derived.views` (the
+per-version views and :func:`prepare_version`).
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class DumpStore:
         if cached is not None:
             return cached
         folder.mkdir(parents=True, exist_ok=True)
-        with _locked(folder / ".lock"):
+        with exclusive_lock(folder / ".lock"):
             if _read_sidecar(target, fmt) is None:  # another process may have just written it
                 self._check(version)
                 self._generate(version, folder, datasets)
@@ -193,14 +193,7 @@ class DumpStore:
             _write_sidecar(made)
 
     def _prune(self, current: Path) -> None:
-        """Remove the dump folders of old versions, keeping the newest ``keep``."""
-        folders = sorted(
-            (p for p in self.root.iterdir() if p.is_dir()),
-            key=lambda p: p.stat().st_mtime, reverse=True,
-        )
-        for folder in folders[self.keep:]:
-            if folder != current:
-                shutil.rmtree(folder, ignore_errors=True)
+        prune_version_folders(self.root, self.keep, current)
 
 
 def _write(partial: Path, parts: Sequence[tuple[str, Path]], fmt: DumpFormat) -> tuple[int, str]:
@@ -294,8 +287,19 @@ def _write_sidecar(made: DumpFile) -> None:
     os.replace(partial, sidecar)
 
 
+def prune_version_folders(root: Path, keep: int, current: Path) -> None:
+    """Remove the per-version folders under ``root`` (dumps, search indexes) but the newest
+    ``keep`` and ``current``. By age, not by the version list: on a remote store the
+    versions are not local, these folders are."""
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for folder in folders[keep:]:
+        if folder != current:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def exclusive_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` across the web workers of this machine."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from smartregion.derived.datasets import Entry, published_sources, resolve_entries
 from smartregion.derived.dumps import ATTEMPTS, DUMP_FORMATS, DumpFile, DumpFormat, DumpStore
 from smartregion.derived.dumps import VersionChanged as VersionChanged
+from smartregion.derived.search_index import SearchIndexes
 from smartregion.derived.void_statistics import NAME as STATISTICS
 from smartregion.derived.void_statistics import compute_statistics
 from smartregion.settings import Settings
@@ -132,7 +133,8 @@ def prepare_version(settings: Settings, backend: StoreBackend) -> StoreVersion |
     The writer calls this after ``load``, ``load gv100ad``, ``harvest`` and ``rollback``:
     the VoID figures are counted and recorded with the version (every web node reads them
     from the store), and this node's dump files are written, so no web worker counts or
-    dumps anything on a first request. Returns the version prepared (``None``: empty store).
+    dumps anything on a first request; the search index of the version is built too.
+    Returns the version prepared (``None``: empty store).
     """
     views = DerivedViews(settings, backend)
 
@@ -147,6 +149,7 @@ def prepare_version(settings: Settings, backend: StoreBackend) -> StoreVersion |
         for entry in snapshot.entries:
             for fmt in DUMP_FORMATS:
                 views.dump(snapshot, entry.name, fmt)
+        SearchIndexes(settings, backend).ensure(snapshot.version)
         return snapshot.version
 
     return views.consistent(work)

@@ -134,13 +134,15 @@ class VersionDirectory:
         highest = int(sequence_file.read_text()) if sequence_file.exists() else 0
         highest = max([highest, *(v.number for v in self.list())])
         number = highest + 1
-        _write_atomically(sequence_file, str(number))
+        _write_atomically(sequence_file, str(number).encode())
         return number, self.versions_dir / f"{number:06d}"
 
-    def complete(self, number: int) -> VersionInfo:
-        """Mark a fully written version as complete (it is not served yet)."""
+    def complete(self, number: int, mark: bytes | None = None) -> VersionInfo:
+        """Mark a fully written version as complete (it is not served yet). ``mark``: the
+        completion mark of the node a replica copied the version from (same time, so the
+        same ETags on every node); a new one by default."""
         marker = self.versions_dir / f"{number:06d}.complete"
-        _write_atomically(marker, json.dumps({"created": now().isoformat()}))
+        _write_atomically(marker, mark or json.dumps({"created": now().isoformat()}).encode())
         return self._info(number)
 
     def switch_to(self, number: int) -> None:
@@ -151,7 +153,7 @@ class VersionDirectory:
             temporary.unlink()
         os.symlink(os.path.relpath(info.path, self.root), temporary)
         os.replace(temporary, self.pointer)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def discard(self, path: Path) -> None:
         """Remove a version directory that was never made current."""
@@ -207,17 +209,18 @@ def _describe_holder(text: str) -> str:
         return "another writer is running; waiting until it has finished …"
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w") as handle:
-        handle.write(text)
+    with temporary.open("wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or new entry in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -72,7 +72,8 @@ def test_ngsi_ld_client_reads_entities_types_and_geo(served: Served) -> None:
         response = client.session.get(
             served.url + "ngsi-ld/v1/entities",
             params={"type": "Municipality", "georel": "near;maxDistance==20000",
-                    "geometry": "Point", "coordinates": "[8.65,49.87]"},
+                    "geometry": "Point", "coordinates": "[8.65,49.87]",
+                    "limit": "1000"},  # all of them on one page (the default page is 20)
             headers={"Accept": "application/ld+json"})
         response.raise_for_status()
         near = {Entity.from_dict(e).id for e in response.json()}

@@ -11,9 +11,7 @@ and forwards with ``X-Forwarded-Proto: https``. The platform behind it trusts 12
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -25,15 +23,19 @@ import pytest
 import requests
 
 from loaders.pipeline import load, resolve_sources
-from smartregion.settings import PROJECT_DIR, load_settings
+from smartregion.settings import load_settings
 from smartregion.store import open_backend
 from tests.e2e.conftest import LiveServer, free_port, serving
+from tests.e2e.nginx import (
+    PUBLIC_HOST,
+    certificate,
+    nginx_conf,
+    require_nginx,
+    site_config,
+    start_nginx,
+)
 
 pytestmark = pytest.mark.e2e
-NGINX = Path(os.environ.get("NGINX", "/usr/sbin/nginx"))
-BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so")
-SITE_CONFIG = PROJECT_DIR / "deploy" / "nginx" / "smartregion.conf"
-PUBLIC_HOST = "data.smarte-region-hessen.de"
 
 
 @dataclass(frozen=True)
@@ -57,43 +59,10 @@ class Proxied:
                             headers={"Host": PUBLIC_HOST, **headers})
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", f"/CN={PUBLIC_HOST}", "-keyout", str(key), "-out", str(cert),
-         "-addext", f"subjectAltName=DNS:{PUBLIC_HOST},IP:127.0.0.1"],
-        check=True, capture_output=True)
-    return cert, key
-
-
-def site_config(upstream: str, port: int, plain_port: int, cert: Path, key: Path,
-                cache: Path) -> str:
-    """The shipped site configuration with its ``# test:`` lines pointed at this test."""
-    replacements = {
-        "upstream": f"    server {upstream};",
-        "cache": f"proxy_cache_path {cache} levels=1:2 keys_zone=smartregion:16m max_size=64m "
-                 "inactive=10m use_temp_path=off;",
-        "plain": f"    listen 127.0.0.1:{plain_port};",
-        "tls": f"    listen 127.0.0.1:{port} ssl http2;",
-        "cert": f"    ssl_certificate     {cert};",
-        "key": f"    ssl_certificate_key {key};",
-        "metrics": "        allow 127.0.0.1;",
-    }
-    lines = []
-    for line in SITE_CONFIG.read_text(encoding="utf-8").splitlines():
-        marker = re.search(r"#\s*test:\s*(\w+)\s*$", line)
-        lines.append(replacements[marker.group(1)] if marker else line)
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="module")
 def proxied(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[Proxied]:
-    if not NGINX.is_file() or not BROTLI.is_file():
-        pytest.skip(f"{NGINX} or its brotli module is missing: run 'make nginx'")
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is missing (needed for the test certificate)")
+    require_nginx()
     folder = tmp_path_factory.mktemp("nginx")
     app_port, port, plain_port = free_port(), free_port(), free_port()
     environment = {**live_server.environment, "SMARTREGION_PORT": str(app_port),
@@ -109,27 +78,12 @@ def proxied(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
         load(resolve_sources([], settings), settings, backend)
     finally:
         backend.close()
-    cert, key = _certificate(folder)
-    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
-        (folder / temp).mkdir()
-        (folder / temp).chmod(0o777)  # nginx's workers run as another user under root
+    cert, key = certificate(folder)
     upstream = f"127.0.0.1:{app_port}"
-    (folder / "site.conf").write_text(site_config(upstream, port, plain_port, cert, key,
-                                                  folder / "cache"))
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"load_module {BROTLI};\n{user}worker_processes 1;\npid {folder}/nginx.pid;\n"
-        f"error_log {folder}/error.log warn;\nevents {{ worker_connections 256; }}\n"
-        f"http {{\n  access_log {folder}/nginx-access.log;\n"
-        + "".join(f"  {kind}_temp_path {folder}/{temp};\n" for kind, temp in (
-            ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"),
-            ("uwsgi", "uwsgi"), ("scgi", "scgi")))
-        + f"  include {folder}/site.conf;\n}}\n")
+    config = nginx_conf(folder, site_config(upstream, port, plain_port, cert, key,
+                                            folder / "cache"), connections=256)
     with serving(environment, app_port, folder / "server.log"):
-        process = subprocess.Popen(
-            [str(NGINX), "-p", str(folder), "-c", str(folder / "nginx.conf"),
-             "-e", str(folder / "error.log"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        process = start_nginx(folder, config)
         proxy = Proxied(port, plain_port, cert, upstream)
         try:
             give_up = time.monotonic() + 20

@@ -54,7 +54,8 @@ def test_parameters_filter_like_the_sparql_they_bind(geo_client: FlaskClient,
         "PREFIX srh: <https://data.smarte-region-hessen.de/def/srh#> "
         "PREFIX schema: <https://schema.org/> SELECT ?m WHERE { ?m a srh:Municipality ; "
         "schema:containedInPlace/srh:districtKey \"06631\" }")
-    body = geo_client.get("/api/municipalities-of-a-district?district=06631").get_json()
+    body = geo_client.get("/api/municipalities-of-a-district",
+                          query_string={"district": "06631", "limit": "100"}).get_json()
     assert {r["municipality"] for r in body["results"]} == {str(r["m"]) for r in rows}
     darmstadt = geo_client.get("/api/municipalities-of-a-district?district=06411").get_json()
     assert [r["ags"] for r in darmstadt["results"]] == ["06411000"]

