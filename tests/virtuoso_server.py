@@ -66,6 +66,8 @@ NumberOfBuffers    = 10000
 MaxDirtyBuffers    = 6000
 ThreadsPerQuery    = 2
 MaxQueryMem        = 512M
+; ORDER BY with LIMIT above this many rows is refused (SR353); the sitemap asks for 50000.
+MaxSortedTopRows   = 100000
 
 [HTTPServer]
 ServerPort         = 127.0.0.1:{http_port}
