@@ -1,17 +1,20 @@
-"""Scale-out benchmark: the query mix through the platform on a remote Oxigraph server, and
-against that server directly, in the same run; prints queries/s, latencies and the ratio.
+"""Scale-out benchmark: the query mix through the platform on a remote Oxigraph server and on
+Virtuoso 7, and against each store directly, in the same run; prints queries/s, latencies, the
+ratios and the heavy mix against the goals.
 
     .venv/bin/python -m bench.bench_remote [--triples 100000] [--requests 300] [--clients 1,4]
+                                           [--stores oxigraph,virtuoso]
 
 What runs: a deterministic dataset shaped like ours (districts, municipalities, projects with
 fields of action, bilingual titles) is published through :class:`RemoteBackend` into a fresh
-``oxigraph serve --union-default-graph`` process; ``smartregion serve`` (granian) is started
-with ``SMARTREGION_STORE=remote`` on it. The same requests (SPARQL 1.1 Protocol GET, same
-Accept) go to the platform's ``/sparql`` and to the server's ``/query``. Every request of the
-mix is distinct (a varying IRI, offset or limit), so the platform's result cache (keyed by
-store version) does not hide the store round trip. Client, platform and store share this
-machine's cores, so absolute figures are lower than on separate machines; the ratio is what
-the run is for.
+``oxigraph serve --union-default-graph`` process, then into a fresh Virtuoso 7 (Debian's
+``virtuoso-t`` with the tests' ``virtuoso.ini``, skipped when missing); ``smartregion serve``
+(granian) is started with ``SMARTREGION_STORE=remote`` on each. The same requests (SPARQL 1.1
+Protocol GET, same Accept) go to the platform's ``/sparql`` and to the store directly. Every
+request of the mix is distinct (a varying IRI, offset or limit), so the platform's result
+cache (keyed by store version) does not hide the store round trip. Client, platform and store
+share this machine's cores, so absolute figures are lower than on separate machines; the
+ratio is what the run is for.
 """
 
 from __future__ import annotations
@@ -182,6 +185,94 @@ def figures(wall: float, latencies: list[float]) -> tuple[float, float, float]:
             ordered[int(0.95 * (len(ordered) - 1))] * 1000)
 
 
+HEAVY = ["listing", "text", "aggregate", "join"]
+
+
+def start_oxigraph_store(work: Path, processes: list[subprocess.Popen[bytes]]
+                         ) -> tuple[str, dict[str, str]]:
+    """A fresh ``oxigraph serve --union-default-graph``: (direct query URL, platform env)."""
+    binary = Path(sys.executable).parent / "oxigraph"
+    if not binary.exists():
+        binary = Path(shutil.which("oxigraph") or "oxigraph")
+    port = free_port()
+    store = f"http://127.0.0.1:{port}"
+    processes.append(subprocess.Popen(
+        [str(binary), "serve", "--location", str(work / "oxigraph"), "--bind",
+         f"127.0.0.1:{port}", "--union-default-graph", "--timeout-s", "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    wait_until(f"{store}/query?query=ASK%7B%7D", processes[-1], "oxigraph serve")
+    return f"{store}/query", {
+        "SMARTREGION_STORE": "remote", "SMARTREGION_BASE_URI": BASE,
+        "SMARTREGION_QUERY_URL": f"{store}/query", "SMARTREGION_UPDATE_URL": f"{store}/update",
+        "SMARTREGION_GSP_URL": f"{store}/store", "SMARTREGION_DATA_DIR": str(work / "platform")}
+
+
+def start_virtuoso_store(work: Path, processes: list[subprocess.Popen[bytes]]
+                         ) -> tuple[str, dict[str, str]] | None:
+    """A fresh Virtuoso 7 (the tests' own ``virtuoso.ini``, README *Virtuoso* settings):
+    (direct query URL, platform env), or ``None`` when Debian's package is missing."""
+    from tests.virtuoso_server import start_virtuoso, virtuoso_missing
+
+    if virtuoso_missing():
+        print(f"virtuoso: skipped ({virtuoso_missing()})")
+        return None
+    server = start_virtuoso(work / "virtuoso")
+    processes.append(server.process)
+    env = server.environment(work, base_uri=BASE)
+    env["SMARTREGION_DATA_DIR"] = str(work / "platform")
+    return server.query_url, env
+
+
+def measure(name: str, started: tuple[str, dict[str, str]], work: Path, graph: Graph,
+            args: argparse.Namespace, processes: list[subprocess.Popen[bytes]]
+            ) -> dict[tuple[int, str], tuple[float, float]]:
+    """Publish ``graph`` to the store, serve the platform on it, run the mix through both;
+    prints the table and returns (clients, kind) → (platform q/s, store q/s)."""
+    direct, store_env = started
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
+    env.update(store_env)
+    env.update({"SMARTREGION_METRICS_DIR": str(work / "metrics"),
+                "SMARTREGION_ACCESS_LOG": str(work / "access.log")})
+    settings = load_settings(environ=env)
+    backend = RemoteBackend(settings)
+    started_at = time.perf_counter()
+    version = backend.publish(Publication(graphs={f"{BASE}graph/bench": graph}))
+    published = time.perf_counter() - started_at
+    backend.close()
+    print(f"\n== {name}: published {len(graph):,} triples in {published:.1f} s "
+          f"(version {version.id})")
+    web_port = free_port()
+    processes.append(subprocess.Popen(
+        [sys.executable, "-m", "smartregion", "serve", "--port", str(web_port),
+         "--workers", str(args.workers)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    platform = f"http://127.0.0.1:{web_port}"
+    wait_until(f"{platform}/readyz", processes[-1], "smartregion serve")
+    projects = sum(1 for _ in graph.subjects(RDF.type, SCHEMA.Project))
+    mix = query_mix(projects)
+    kinds = list(mix)
+    targets = {"platform": f"{platform}/sparql", name: direct}
+    first = 1_000_000
+    for url in targets.values():  # warm up connections and the store's pages
+        run(url, jobs_for(mix, kinds, first, 3), 1)
+    print(f"{'clients':>7} {'query':<10} {'platform q/s':>12} {'p50 ms':>7} "
+          f"{'p95 ms':>7} {name + ' q/s':>12} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}")
+    first = 0
+    rates: dict[tuple[int, str], tuple[float, float]] = {}
+    for clients in (int(c) for c in args.clients.split(",")):
+        for kind in [*kinds, "heavy", "mix"]:
+            chosen = kinds if kind == "mix" else HEAVY if kind == "heavy" else [kind]
+            jobs = jobs_for(mix, chosen, first, args.requests)
+            first += args.requests
+            ours = figures(*run(targets["platform"], jobs, clients))
+            theirs = figures(*run(direct, jobs, clients))
+            rates[(clients, kind)] = (ours[0], theirs[0])
+            print(f"{clients:>7} {kind:<10} {ours[0]:>12.0f} {ours[1]:>7.1f} "
+                  f"{ours[2]:>7.1f} {theirs[0]:>12.0f} {theirs[1]:>7.1f} "
+                  f"{theirs[2]:>7.1f} {ours[0] / theirs[0]:>6.2f}", flush=True)
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--triples", type=int,
@@ -190,78 +281,38 @@ def main() -> None:
                         help="requests per query kind, target and client count")
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--workers", type=int, default=2, help="platform web workers")
+    parser.add_argument("--stores", default="oxigraph,virtuoso")
     args = parser.parse_args()
-    binary = Path(sys.executable).parent / "oxigraph"
-    if not binary.exists():
-        binary = Path(shutil.which("oxigraph") or "oxigraph")
-    work = Path(tempfile.mkdtemp(prefix="bench-remote-"))
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        store_port, web_port = free_port(), free_port()
-        store = f"http://127.0.0.1:{store_port}"
-        processes.append(subprocess.Popen(
-            [str(binary), "serve", "--location", str(work / "oxigraph"), "--bind",
-             f"127.0.0.1:{store_port}", "--union-default-graph", "--timeout-s", "60"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_until(f"{store}/query?query=ASK%7B%7D", processes[-1], "oxigraph serve")
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
-        env.update({"SMARTREGION_STORE": "remote", "SMARTREGION_BASE_URI": BASE,
-                    "SMARTREGION_QUERY_URL": f"{store}/query",
-                    "SMARTREGION_UPDATE_URL": f"{store}/update",
-                    "SMARTREGION_GSP_URL": f"{store}/store",
-                    "SMARTREGION_DATA_DIR": str(work / "platform"),
-                    "SMARTREGION_METRICS_DIR": str(work / "metrics"),
-                    "SMARTREGION_ACCESS_LOG": str(work / "access.log")})
-        settings = load_settings(environ=env)
-
-        started = time.perf_counter()
-        graph = dataset(args.triples)
-        generated = time.perf_counter() - started
-        backend = RemoteBackend(settings)
-        started = time.perf_counter()
-        version = backend.publish(Publication(graphs={f"{BASE}graph/bench": graph}))
-        published = time.perf_counter() - started
-        projects = sum(1 for _ in graph.subjects(RDF.type, SCHEMA.Project))
-        backend.close()
-        print(f"dataset: {len(graph):,} triples ({projects:,} projects), generated in "
-              f"{generated:.1f} s; published to the remote store in {published:.1f} s "
-              f"(one update request ≤ {settings.store_batch_bytes:,} bytes, else staged); "
-              f"version {version.id}")
-
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "smartregion", "serve", "--port", str(web_port),
-             "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        platform = f"http://127.0.0.1:{web_port}"
-        wait_until(f"{platform}/readyz", processes[-1], "smartregion serve")
-
-        mix = query_mix(projects)
-        kinds = list(mix)
-        targets = {"platform": f"{platform}/sparql", "oxigraph": f"{store}/query"}
-        first = 1_000_000
-        for url in targets.values():  # warm up connections and the store's pages
-            run(url, jobs_for(mix, kinds, first, 3), 1)
-        print(f"\n{'clients':>7} {'query':<10} {'platform q/s':>12} {'p50 ms':>7} "
-              f"{'p95 ms':>7} {'oxigraph q/s':>12} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}")
-        first = 0
-        for clients in (int(c) for c in args.clients.split(",")):
-            for kind in [*kinds, "mix"]:
-                jobs = jobs_for(mix, kinds if kind == "mix" else [kind], first, args.requests)
-                first += args.requests
-                ours = figures(*run(targets["platform"], jobs, clients))
-                theirs = figures(*run(targets["oxigraph"], jobs, clients))
-                print(f"{clients:>7} {kind:<10} {ours[0]:>12.0f} {ours[1]:>7.1f} "
-                      f"{ours[2]:>7.1f} {theirs[0]:>12.0f} {theirs[1]:>7.1f} "
-                      f"{theirs[2]:>7.1f} {ours[0] / theirs[0]:>6.2f}", flush=True)
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        shutil.rmtree(work, ignore_errors=True)
+    started_at = time.perf_counter()
+    graph = dataset(args.triples)
+    print(f"dataset: {len(graph):,} triples, generated in "
+          f"{time.perf_counter() - started_at:.1f} s")
+    starters = {"oxigraph": start_oxigraph_store, "virtuoso": start_virtuoso_store}
+    results: dict[str, dict[tuple[int, str], tuple[float, float]]] = {}
+    for name in args.stores.split(","):
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        processes: list[subprocess.Popen[bytes]] = []
+        try:
+            started = starters[name](work, processes)
+            if started is not None:
+                results[name] = measure(name, started, work, graph, args, processes)
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            shutil.rmtree(work, ignore_errors=True)
+    if {"oxigraph", "virtuoso"} <= results.keys():
+        print("\nheavy mix (aggregates, text filters, ORDER BY listings, joins), q/s:")
+        for clients, kind in [key for key in results["virtuoso"] if key[1] == "heavy"]:
+            on_virtuoso, virtuoso = results["virtuoso"][(clients, kind)]
+            oxigraph = results["oxigraph"][(clients, kind)][1]
+            print(f"  {clients} clients: platform on Virtuoso {on_virtuoso:.0f}, Virtuoso direct "
+                  f"{virtuoso:.0f} ({on_virtuoso / virtuoso:.2f}x, goal >= 0.9x); Oxigraph "
+                  f"server direct {oxigraph:.0f} (platform on Virtuoso = "
+                  f"{on_virtuoso / oxigraph:.1f}x it, goal >= 5x)")
 
 
 if __name__ == "__main__":
