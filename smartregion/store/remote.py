@@ -69,7 +69,7 @@ from smartregion.store.backend import (
 from smartregion.store.publication import Publication, StoreVersion
 from smartregion.store.remote_results import deadline_error, relay
 from smartregion.store.remote_writer import RemoteWriter, WriteLease, hold_lease, remote_history
-from smartregion.store.sparql_lexer import check_services, query_form
+from smartregion.store.sparql_lexer import check_services, parser_error, query_form
 from smartregion.store.terms import bind, to_rdflib
 from smartregion.uris import meta_graph_uri
 
@@ -392,7 +392,9 @@ class RemoteBackend:
         response = self._post_query(form, accept, read_timeout, stream)
         if response.status_code == 400:
             with response:
-                raise QuerySyntaxError(self._redact(http.excerpt(response)))
+                # The parser's own position where the store names none (Virtuoso).
+                raise QuerySyntaxError(parser_error(text)
+                                       or self._redact(http.excerpt(response)))
         if not response.ok:
             with response:
                 raise StoreError(self._answer("query", self._query_url, response))

@@ -5,7 +5,8 @@ variables and prefixed names are skipped as the parser skips them, so a keyword 
 literal, an IRI or a comment is never mistaken for one. Two readers use it:
 
 - :func:`query_form`: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` (the first keyword
-  after the prologue), which decides the offered formats;
+  after the prologue), which decides the offered formats (and :func:`parser_error`, the
+  SPARQL parser's own message, where a remote store's refusal names no position);
 - the SERVICE policy (SSRF). pyoxigraph fetches any endpoint a query names in ``SERVICE``
   (internal addresses included) and offers no switch to turn that off, so every client query
   is scanned before it runs: no spelling of the keyword (any case, comments or escapes around
@@ -23,8 +24,10 @@ import re
 from collections.abc import Iterator, Sequence
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["ServiceRefused", "check_services", "dataset_clauses", "query_form", "service_targets",
-           "tokens"]
+import pyoxigraph as ox
+
+__all__ = ["ServiceRefused", "check_services", "dataset_clauses", "parser_error", "query_form",
+           "service_targets", "tokens"]
 
 
 class ServiceRefused(ValueError):
@@ -91,6 +94,28 @@ def query_form(text: str) -> str | None:
             expect = "prefix-name" if value.upper() == "PREFIX" else "iri"
         else:
             return value.upper() if kind == "name" and value.upper() in _FORMS else None
+    return None
+
+
+def parser_error(text: str) -> str | None:
+    """Oxigraph's SPARQL 1.1 parser message for ``text`` ("error at LINE:COLUMN: …", as the
+    embedded store and the Oxigraph server report it), or ``None`` when it parses.
+
+    For the remote backend, whose store may refuse a query without a position (Virtuoso).
+    Only SELECT, CONSTRUCT and DESCRIBE are parsed this way: pyoxigraph evaluates those lazily,
+    so nothing runs; an ASK would be evaluated at once.
+
+    >>> parser_error("SELEKT * WHERE {}")[:11]
+    'error at 1:'
+    >>> parser_error("SELECT * WHERE {}") is None
+    True
+    """
+    if query_form(text) == "ASK":
+        return None
+    try:
+        ox.Store().query(text)
+    except SyntaxError as exc:
+        return str(exc)
     return None
 
 
