@@ -3,7 +3,6 @@ from the shipped data, the Flask app, its test client and a CLI runner."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,21 +56,17 @@ HTTP_TESTS = Path(__file__).parent / "http"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run the whole HTTP suite on both store backends (issue: scale-out).
+    """Run the whole HTTP suite on the three store backends (issue: scale-out).
 
-    The remote run loads the same shipped data through the real pipeline into a real
-    ``oxigraph serve`` process (marker ``remote``). With ``SMARTREGION_TEST_VIRTUOSO_HTTP=1``
-    the suite also runs on a real Virtuoso 7 (markers ``remote`` and ``virtuoso``); not yet
-    by default: on Virtuoso 7.2 a few listing filters and the SPARQL error details still
-    differ (see the README, *Scaling out* → *Virtuoso*).
+    The remote runs load the same shipped data through the real pipeline into a real
+    ``oxigraph serve`` process (marker ``remote``) and a real Virtuoso 7 (markers ``remote``
+    and ``virtuoso``; ``-m "not virtuoso"`` deselects it where Debian's package is missing).
     """
     if "store_kind" in metafunc.fixturenames and metafunc.definition.path.is_relative_to(
         HTTP_TESTS
     ):
-        kinds = ["embedded", pytest.param("remote", marks=pytest.mark.remote)]
-        if os.environ.get("SMARTREGION_TEST_VIRTUOSO_HTTP") == "1":
-            kinds.append(pytest.param("virtuoso", marks=[pytest.mark.remote,
-                                                          pytest.mark.virtuoso]))
+        kinds = ["embedded", pytest.param("remote", marks=pytest.mark.remote),
+                 pytest.param("virtuoso", marks=[pytest.mark.remote, pytest.mark.virtuoso])]
         metafunc.parametrize(
             "store_kind",
             kinds,

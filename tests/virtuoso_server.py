@@ -199,9 +199,9 @@ def virtuoso_missing() -> str | None:
     return None
 
 
-def start_virtuoso(directory: Path) -> VirtuosoServer:
+def start_virtuoso(directory: Path, *, operator_setup: bool = True) -> VirtuosoServer:
     """Start ``virtuoso-t`` on a fresh database in ``directory``; return once ``/sparql``
-    answers and the operator's set-up is done."""
+    answers and (unless ``operator_setup=False``) the operator's set-up is done."""
     missing = virtuoso_missing()
     if missing:
         pytest.skip(missing)
@@ -216,7 +216,8 @@ def start_virtuoso(directory: Path) -> VirtuosoServer:
     server = VirtuosoServer(_run(directory), directory, sql_port, http_port)
     try:
         _wait_until_ready(server)
-        server.isql(OPERATOR_SETUP)
+        if operator_setup:
+            server.isql(OPERATOR_SETUP)
     except BaseException:
         stop_virtuoso(server)
         raise

@@ -240,17 +240,19 @@ def spawn(slot: Slot, store_path: str, *, memory_mb: int, prefixes: dict[str, st
             "memory_mb": memory_mb, "prefixes": prefixes, "store_path": store_path,
         })
         environment = {**os.environ, "MALLOC_ARENA_MAX": "2", "RUST_BACKTRACE": "0"}
-        slot.process = subprocess.Popen(  # our own interpreter and module
+        process = subprocess.Popen(  # our own interpreter and module
             [sys.executable, "-m", "smartregion.store.executor_process",
              str(child.fileno()), settings],
             pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=environment,
         )
     finally:
         child.close()
+    # A local, not slot.process: a pool closing meanwhile stops the slot and clears it.
+    slot.process = process
     slot.sock = parent
     parent.settimeout(_START_TIMEOUT)
     if parent.recv(1) != b"R":
-        raise StoreError(f"executor exited while starting (exit code {slot.process.poll()})")
+        raise StoreError(f"executor exited while starting (exit code {process.poll()})")
 
 
 def stop(slot: Slot) -> None:

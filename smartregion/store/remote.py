@@ -212,25 +212,12 @@ class RemoteBackend:
     def ask_unscoped(self, text: str, default_graph_uris: Sequence[str] = ()) -> bool:
         """An ASK of the backend's own, with exactly the given default graphs."""
         response = self._internal_query(text, http.RESULTS_ACCEPT, default_graph_uris, ())
-        fmt = results_format(http.media_type(response))
-        if fmt is None:
-            raise StoreError(f"ask: unexpected result type {http.media_type(response)!r}")
-        try:
-            parsed = ox.parse_query_results(response.content, format=fmt.oxigraph)
-        except SyntaxError as exc:
-            raise StoreError(f"the store's answer does not parse: {exc}") from None
-        return bool(parsed)
+        return bool(_parsed_results(response, "ask"))
 
     def _select(self, text: str, *, scoped: bool) -> list[Row]:
         default, named = self.scope.dataset(text, (), ()) if scoped else ((), ())
         response = self._internal_query(text, http.RESULTS_ACCEPT, default, named)
-        fmt = results_format(http.media_type(response))
-        if fmt is None:
-            raise StoreError(f"select: unexpected result type {http.media_type(response)!r}")
-        try:
-            parsed = ox.parse_query_results(response.content, format=fmt.oxigraph)
-        except SyntaxError as exc:
-            raise StoreError(f"the store's answer does not parse: {exc}") from None
+        parsed = _parsed_results(response, "select")
         if not isinstance(parsed, ox.QuerySolutions):
             raise StoreError("select() needs a SELECT query")
         names = [v.value for v in parsed.variables]
@@ -498,3 +485,15 @@ def _version_from(row: Row) -> StoreVersion:
     if not isinstance(moment, datetime):
         raise StoreError(f"the version marker has no valid time: {modified!r}")
     return StoreVersion(f"{int(number):06d}-{token}", moment)
+
+
+def _parsed_results(response: requests.Response, what: str
+                    ) -> ox.QuerySolutions | ox.QueryBoolean:
+    """The SPARQL results the store answered to an internal ``what`` query."""
+    fmt = results_format(http.media_type(response))
+    if fmt is None:
+        raise StoreError(f"{what}: unexpected result type {http.media_type(response)!r}")
+    try:
+        return ox.parse_query_results(response.content, format=fmt.oxigraph)
+    except SyntaxError as exc:
+        raise StoreError(f"the store's answer does not parse: {exc}") from None
