@@ -213,3 +213,17 @@ def test_year_filter_offers_every_year_a_project_runs_in(client: FlaskClient) ->
     for year in offered:
         assert client.get("/projects.json", query_string={"year": str(year)}).get_json()[
             "total"] > 0
+
+
+@pytest.mark.parametrize("district", ["06631", "06411"])
+def test_municipality_totals_count_the_filtered_rows(client: FlaskClient, district: str) -> None:
+    """The count a person reads above the table is the number of rows the pages give (on
+    Virtuoso the count once ignored the Kreis and said 421)."""
+    rows = all_rows(client, "/municipalities", {"district": district})
+    assert rows and all(r.startswith(f"/doc/municipality/{district}") for r in rows)
+    document = client.get("/municipalities.json", query_string={"district": district}).get_json()
+    assert document["total"] == len(rows)
+    html = client.get("/municipalities", query_string={"district": district}).get_data(
+        as_text=True)
+    status = re.search(r'<p role="status">([^<]*)</p>', html)
+    assert status and re.match(rf"{len(rows)}\D", status.group(1)), status
