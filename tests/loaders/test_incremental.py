@@ -180,7 +180,9 @@ def test_incremental_verdicts_equal_full_ones(world: World) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 3, 4])
 def test_incremental_verdicts_equal_full_ones_on_many_edits(world: World, seed: int) -> None:
-    compare(world, seed=seed, steps=30)
+    # 12 edits a seed (46 with the test above): 30 took 2 minutes a seed, the time the
+    # HTTP suite on Virtuoso needs in CI's 45 minutes.
+    compare(world, seed=seed, steps=12)
 
 
 def test_a_link_to_a_removed_entity_names_both_files(tmp_path: Path) -> None:
