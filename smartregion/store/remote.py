@@ -304,14 +304,16 @@ class RemoteBackend:
         with self._lock:
             self._version = None
 
-    def put_graph(self, graph_uri: str, body: bytes, what: str) -> bool:
-        """Upload N-Triples ``body`` as graph ``graph_uri`` by GSP ``PUT``; ``False`` when no
-        GSP URL is set (then nothing was sent)."""
-        if not self._gsp_url:
-            return False
-        self._write("PUT", self._gsp_url, what, body, "application/n-triples",
-                    params={"graph": graph_uri})
-        return True
+    @property
+    def has_gsp(self) -> bool:
+        """Whether a Graph Store Protocol URL is set (uploads go through it)."""
+        return bool(self._gsp_url)
+
+    def put_graph(self, graph_uri: str, body: bytes, what: str, append: bool = False) -> None:
+        """Upload N-Triples ``body`` as graph ``graph_uri`` by GSP: ``PUT`` replaces the
+        graph, ``append`` adds to it (``POST``)."""
+        self._write("POST" if append else "PUT", self._gsp_url, what, body,
+                    "application/n-triples", params={"graph": graph_uri})
 
     def delete_graphs(self, graph_uris: list[str]) -> None:
         """Remove graphs: GSP ``DELETE`` when a GSP URL is set, else one update of drops."""

@@ -4,8 +4,9 @@
 
 - ``request`` (Oxigraph server, Jena Fuseki/TDB2): one SPARQL Update request, however many
   operations it has. A publish up to ``store_batch_bytes`` is one request (drop, insert,
-  records, version marker); a larger one is uploaded into staging graphs (GSP ``PUT`` or
-  ``INSERT DATA`` pieces) and switched in by one request of ``MOVE`` operations.
+  records, version marker); a larger one is uploaded into staging graphs (GSP ``PUT`` and
+  ``POST`` of pieces up to ``store_batch_bytes``, or ``INSERT DATA`` pieces) and switched in
+  by one request of ``MOVE`` operations.
 - ``operation`` (Virtuoso 7): only one update *operation*; the operations of one request
   commit one by one (a failing third operation leaves the first two applied: tested). Every
   publish is uploaded into staging graphs (data and load records) and switched in by a single
@@ -91,10 +92,20 @@ def _staging(backend: RemoteBackend, bodies: dict[str, bytes], token: str) -> di
 
 def _upload(backend: RemoteBackend, graphs: dict[str, Graph], bodies: dict[str, bytes],
             staging: dict[str, str]) -> None:
+    """Upload each graph into its staging graph: by GSP (one ``PUT``, or a ``PUT`` and
+    ``POST``s of at most ``store_batch_bytes`` each, so no request outlasts the store timeout)
+    or, without a GSP URL, by ``INSERT DATA`` pieces."""
+    limit = backend.settings.store_batch_bytes
     for g, temp in staging.items():
-        if not backend.put_graph(temp, bodies[g], f"upload of {g}"):
-            for piece in ru.chunks(graphs[g], backend.settings.store_batch_bytes):
-                backend.run_update(ru.insert_data(temp, piece), f"upload of {g}")
+        what = f"upload of {g}"
+        if not backend.has_gsp:
+            for piece in ru.chunks(graphs[g], limit):
+                backend.run_update(ru.insert_data(temp, piece), what)
+        elif len(bodies[g]) <= limit:
+            backend.put_graph(temp, bodies[g], what)
+        else:
+            for i, piece in enumerate(ru.chunks(graphs[g], limit, max_triples=None)):
+                backend.put_graph(temp, piece, what, append=i > 0)
         log.info("uploaded %s (%d bytes) into a staging graph", g, len(bodies[g]))
 
 

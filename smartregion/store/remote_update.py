@@ -178,10 +178,11 @@ CHUNK_TRIPLES = 2000
 exhausted") at about 5000 triples in one ``INSERT DATA``, whatever their size."""
 
 
-def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
-    """N-Triples of ``graph`` in pieces of about ``max_bytes`` and at most
-    :data:`CHUNK_TRIPLES` triples (unless one blank node group is larger), each usable on
-    its own.
+def chunks(graph: Graph, max_bytes: int,
+           max_triples: int | None = CHUNK_TRIPLES) -> Iterator[bytes]:
+    """N-Triples of ``graph`` in pieces of about ``max_bytes`` and at most ``max_triples``
+    triples (unless one blank node group is larger; ``None``: no limit), each usable on its
+    own.
 
     Triples linked through blank nodes stay in one piece: a blank node label means one node
     only within one request, so splitting such a group would break it into several nodes.
@@ -212,8 +213,8 @@ def chunks(graph: Graph, max_bytes: int) -> Iterator[bytes]:
         units = [[t] for t in triples] if key is None else [triples]
         for unit in units:
             estimate = sum(len(str(x)) + 4 for t in unit for x in t)  # close enough to N-Triples
-            if pending and (size + estimate > max_bytes
-                            or len(pending) + len(unit) > CHUNK_TRIPLES):
+            if pending and (size + estimate > max_bytes or (
+                    max_triples is not None and len(pending) + len(unit) > max_triples)):
                 yield ntriples(pending)
                 pending, size = [], 0
             pending.extend(unit)

@@ -161,17 +161,38 @@ def test_credentials_in_a_url_are_refused_without_showing_them(tmp_path: Path) -
 
 # -- staged publishing on the real server ------------------------------------------------------
 @pytest.mark.remote
-@pytest.mark.parametrize("gsp", [True, False], ids=["gsp-put", "insert-data-pieces"])
+@pytest.mark.parametrize(("gsp", "batch", "in_pieces"),
+                         [(True, 4000, False), (True, 300, True), (False, 300, True)],
+                         ids=["gsp-put", "gsp-put-and-post-pieces", "insert-data-pieces"])
 def test_large_publish_is_staged_then_switched(server: OxigraphServer, tmp_path: Path,
-                                               gsp: bool) -> None:
-    backend = RemoteBackend(server.settings(tmp_path, gsp=gsp, store_batch_bytes=300))
+                                               monkeypatch: pytest.MonkeyPatch, gsp: bool,
+                                               batch: int, in_pieces: bool) -> None:
+    uploads: dict[str, list[tuple[bool, int]]] = {}
+    put_graph = RemoteBackend.put_graph
+
+    def recording(self: RemoteBackend, graph_uri: str, body: bytes, what: str,
+                  append: bool = False) -> None:
+        assert len(body) <= batch + 200  # one triple may go past the limit, no more
+        uploads.setdefault(graph_uri, []).append((append, len(body)))
+        put_graph(self, graph_uri, body, what, append)
+
+    monkeypatch.setattr(RemoteBackend, "put_graph", recording)
+    backend = RemoteBackend(server.settings(tmp_path, gsp=gsp, store_batch_bytes=batch))
     backend.publish(first_publication())
-    second = Publication(graphs={ALPHA: numbered_graph(40), BETA: Graph()})
-    version = backend.publish(second)
+    uploads.clear()
+    # Each graph's N-Triples is about 2,900 bytes: under 4,000 but together over it.
+    alpha, beta = numbered_graph(40), Graph()
+    for s, p, o in numbered_graph(40):
+        beta.add((s, p, Literal(f"B {o}")))
+    version = backend.publish(Publication(graphs={ALPHA: alpha, BETA: beta}))
     assert backend.version() == version
-    assert isomorphic(backend.graph(ALPHA), numbered_graph(40))
-    assert backend.graph_uris() == sorted([ALPHA, META])
-    assert server.graph_names() == {ALPHA, META}  # no staging graph left behind
+    assert isomorphic(backend.graph(ALPHA), alpha) and isomorphic(backend.graph(BETA), beta)
+    assert backend.graph_uris() == sorted([ALPHA, BETA, META])
+    assert server.graph_names() == {ALPHA, BETA, META}  # no staging graph left behind
+    assert len(uploads) == (2 if gsp else 0)
+    for calls in uploads.values():  # the first piece replaces the staging graph, the rest add
+        assert [append for append, _ in calls] == [False] + [True] * (len(calls) - 1)
+        assert (len(calls) > 1) == in_pieces
     backend.close()
 
 
