@@ -20,9 +20,7 @@ Figures are wall-clock on this machine, so compare rows of the same run, not acr
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,33 +30,13 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from bench import dataset  # the shared synthetic data
+from bench.runs import shipped_store, size_parser, timed
 from endpoint import create_app
 from endpoint.queries import load_query
-from loaders.pipeline import load, resolve_sources
 from smartregion.settings import load_settings
 from smartregion.store.embedded import EmbeddedBackend
 
-ROOT = Path(__file__).resolve().parent.parent
-
 BASE = dataset.BASE
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    """p50 and p95 in milliseconds."""
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p95 * 1000
-
-
-def timed(action: Callable[[str], object], keys: list[str]) -> tuple[float, float]:
-    """p50/p95 of ``action`` over ``keys`` (after one warm-up call)."""
-    action(keys[0])
-    samples = []
-    for key in keys:
-        start = time.perf_counter()
-        action(key)
-        samples.append(time.perf_counter() - start)
-    return percentiles(samples)
 
 
 def measure(label: str, data_dir: Path, base: str, samples: int) -> None:
@@ -101,21 +79,13 @@ def measure(label: str, data_dir: Path, base: str, samples: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--triples", type=int, default=1_000_000,
-                        help="size of the synthetic dataset (default 1,000,000)")
+    parser = size_parser(__doc__)
     parser.add_argument("--samples", type=int, default=200,
                         help="distinct documents per kind and measure (default 200)")
-    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench",
-                        help="where the synthetic store is built and kept for reruns")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        shipped = Path(tmp) / "shipped"
-        settings = load_settings(environ={}, data_dir=shipped, base_uri=BASE)
-        backend = EmbeddedBackend(settings)
-        load(resolve_sources([], settings), settings, backend)
-        backend.close()
-        measure("shipped data", shipped, BASE, args.samples)
+        shipped = shipped_store(Path(tmp) / "shipped")
+        measure("shipped data", shipped.data_dir, BASE, args.samples)
     started = time.perf_counter()
     synthetic = args.work / f"data-{args.triples}"
     info = dataset.build(synthetic, args.triples)

@@ -17,7 +17,6 @@ Figures are wall-clock on this machine, so compare rows of the same run, not acr
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 import time
@@ -28,16 +27,14 @@ from rdflib import Literal
 from rdflib.term import Identifier
 
 from bench import dataset
-from bench.bench_pages import timed
+from bench.runs import shipped_store, size_parser, timed
 from endpoint import create_app
 from endpoint.queries import paged
-from loaders.pipeline import load, resolve_sources
 from smartregion.derived.search import search
 from smartregion.derived.search_index import SearchIndexes, build, gather
 from smartregion.settings import Settings, load_settings
 from smartregion.store.embedded import EmbeddedBackend
 
-ROOT = Path(__file__).resolve().parent.parent
 BASE = dataset.BASE
 QUERIES = ["Sensor", "Verkehr", "Ladesäule", "Hochwasser", "Daten Plattform", "Bus Wetter",
            "Mobilität", "Darmstadt", "Kassel", "Klima Netz"]
@@ -96,20 +93,12 @@ def measure(label: str, settings: Settings, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--triples", type=int, default=1_000_000,
-                        help="size of the synthetic dataset (default 1,000,000)")
+    parser = size_parser(__doc__)
     parser.add_argument("--rounds", type=int, default=3,
                         help="passes over the query list (default 3)")
-    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench",
-                        help="where the synthetic store is built and kept for reruns")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-        settings = load_settings(environ={}, data_dir=Path(tmp) / "shipped", base_uri=BASE)
-        backend = EmbeddedBackend(settings)
-        load(resolve_sources([], settings), settings, backend)
-        backend.close()
-        measure("shipped data", settings, args.rounds)
+        measure("shipped data", shipped_store(Path(tmp) / "shipped"), args.rounds)
     synthetic = args.work / f"data-{args.triples}"
     info = dataset.build(synthetic, args.triples)
     print(f"\n(synthetic store of {info.triples:,} triples, {info.projects:,} projects)")

@@ -13,6 +13,7 @@ from endpoint.listing_kinds import PROJECTS
 from endpoint.listings import bind_filters, count, page_href, page_rows, row_label, thing_link
 from endpoint.ontology import vocabulary
 from endpoint.pages import Link, Linker
+from endpoint.queries import count_query
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def district_projects(key: str, lang: str, linker: Linker, size: int) -> AreaPro
     settings, backend = settings_of(current_app), backend_of(current_app)
     bindings, params = bind_filters(PROJECTS.filters, {"district": key}, settings.base_uri)
     bindings.update(field_bindings(vocabulary(settings.ontology_dir), bindings))
-    total = count(backend, PROJECTS.count_query, bindings)
+    total = count(backend, count_query(PROJECTS.list_query), bindings)
     rows = page_rows(backend, PROJECTS.list_query, bindings, 1, size) if total else []
     links = [thing_link(linker, str(row["item"]), row_label(row, lang)) for row in rows]
     return AreaProjects(links, total, page_href(PROJECTS.path, params, 1, request.script_root))

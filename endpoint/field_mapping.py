@@ -86,7 +86,7 @@ def field_bindings(
     if len(family) > len(FIELD_VARIABLES):
         raise FieldFamilyTooLarge(
             f"{wanted} maps to {len(family)} concepts; the listing queries bind at most "
-            f"{len(FIELD_VARIABLES)} (add variables to projects_list.rq and projects_count.rq)"
+            f"{len(FIELD_VARIABLES)} (add variables to projects_list.rq)"
         )
     family += [wanted] * (len(FIELD_VARIABLES) - len(family))
     return dict(zip(FIELD_VARIABLES[1:], family[1:], strict=True))

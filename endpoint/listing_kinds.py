@@ -59,7 +59,6 @@ class ListingKind:
 
     name: str
     title_key: str
-    count_query: str
     list_query: str
     filters: tuple[FilterSpec, ...]
     columns: tuple[Column, ...]
@@ -175,19 +174,19 @@ def event_record(row: Row, vocab: Vocabulary, lang: str) -> Record:
 
 
 PROJECTS = ListingKind(
-    "projects", "nav_projects", "projects_count", "projects_list", PROJECT_FILTERS,
+    "projects", "nav_projects", "projects_list", PROJECT_FILTERS,
     (Column("status", link=True), Column("start"), Column("end")), project_record,
     (("status", ("status",)), ("year", ("start", "end"))))
 MUNICIPALITIES = ListingKind(
-    "municipalities", "nav_municipalities", "municipalities_count", "municipalities_list",
+    "municipalities", "nav_municipalities", "municipalities_list",
     MUNICIPALITY_FILTERS, (Column("district", link=True), Column("projects")),
     municipality_record, (("district", ("district",)), ("count_projects", ("projects",))))
 ORGANISATIONS = ListingKind(
-    "organisations", "nav_organisations", "organisations_count", "organisations_list", (),
+    "organisations", "nav_organisations", "organisations_list", (),
     (Column("type", link=True), Column("location", link=True)), organisation_record,
     (("types", ("type",)), ("location", ("location",))))
 EVENTS = ListingKind(
-    "events", "nav_events", "events_count", "events_list", (),
+    "events", "nav_events", "events_list", (),
     (Column("date"), Column("place")), event_record, (("date", ("date",)), ("place", ("place",))))
 LISTINGS: dict[str, ListingKind] = {k.name: k for k in (PROJECTS, MUNICIPALITIES,
                                                          ORGANISATIONS, EVENTS)}

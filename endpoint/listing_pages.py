@@ -57,6 +57,7 @@ from endpoint.negotiation.profiles import SCHEMA_ORG, SRH
 from endpoint.ontology import vocabulary
 from endpoint.pages import Linker
 from endpoint.paging import page_query, paging_links
+from endpoint.queries import count_query
 from endpoint.rdf_output import serialize
 from endpoint.resources import context_url
 from endpoint.schemaorg import script_safe
@@ -139,7 +140,7 @@ def listing(kind: ListingKind, ext: str | None) -> ResponseReturnValue:
     rq = representation_url(kind.path, LISTING_ALTERNATIVES, SRH, SPARQL_QUERY, query)
     if response.status_code == 304:
         return response
-    total = count(backend, kind.count_query, bindings)
+    total = count(backend, count_query(kind.list_query), bindings)
     pages = max(1, -(-total // size))
     if page > pages:
         raise Problem(404, "Not Found", f"page {page} of {pages} does not exist")

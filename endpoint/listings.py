@@ -155,9 +155,10 @@ def row_label(row: Row, lang: str, prefix: str = "label") -> tuple[str, str] | N
     return pick(names, lang)
 
 
-def count(backend: StoreBackend, name: str, bindings: Mapping[str, Identifier] | None) -> int:
-    """The ``?n`` of a counting query."""
-    rows = backend.select(load_query(name), bindings)
+def count(backend: StoreBackend, text: str, bindings: Mapping[str, Identifier] | None) -> int:
+    """The ``?n`` of counting query ``text`` (a listing's comes from
+    :func:`~endpoint.queries.count_query`)."""
+    rows = backend.select(text, bindings)
     return int(rows[0]["n"]) if rows and "n" in rows[0] else 0
 
 

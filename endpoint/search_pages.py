@@ -61,7 +61,7 @@ bp = Blueprint("search", __name__)
 
 MAX_SEARCH_LENGTH = 200
 SEARCH_ALTERNATIVES = Alternatives(((SRH, (HTML, CSV, JSON, JSONLD, TURTLE)),))
-SEARCH = ListingKind("search", "nav_search", "", "", (),
+SEARCH = ListingKind("search", "nav_search", "", (),
                      (Column("kind"), Column("score"), Column("snippet")),
                      lambda row, vocab, lang: Record("", "", None), ())
 """Search results as a listing: the columns its CSV and JSON-LD share with the listings."""

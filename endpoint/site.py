@@ -79,7 +79,7 @@ def home() -> ResponseReturnValue:
     cache = _cache()
     if "stats" not in cache:
         cache["stats"] = collection_stats(backend)  # the same figures as `smartregion stats`
-        cache["triples"] = count(backend, "triple_count", None)
+        cache["triples"] = count(backend, load_query("triple_count"), None)
     version = backend.version()
     lang = current_language()
 
@@ -112,7 +112,7 @@ def sitemap() -> ResponseReturnValue:
     """All documents (one file up to 50 000 things, else an index of numbered files)."""
     backend = backend_of(current_app)
     prefix = {"prefix": Literal(settings_of(current_app).base_uri + "id/")}
-    total = count(backend, "sitemap_count", prefix)
+    total = count(backend, load_query("sitemap_count"), prefix)
     root = request.url_root.rstrip("/")
     version = backend.version()
     lastmod = version.created.date().isoformat() if version else None

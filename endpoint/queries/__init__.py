@@ -4,6 +4,9 @@ Values go in only through ``#VALUES`` markers bound by :func:`smartregion.store.
 (the backend's ``select()``/``construct()`` do that), never by string formatting. The one
 exception is paging: ``#PAGE`` becomes ``LIMIT n OFFSET m`` from two Python ``int`` values,
 which cannot carry anything but digits.
+
+A listing's count is not a file of its own: :func:`count_query` makes it from the listing
+query's ``#ROWS`` … ``#/ROWS`` block, so the count and the pages can never filter apart.
 """
 
 from __future__ import annotations
@@ -35,3 +38,24 @@ def paged(text: str, limit: int, offset: int = 0) -> str:
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must not be negative")
     return text.replace("#PAGE", f"LIMIT {limit} OFFSET {offset}")
+
+
+@cache
+def count_query(list_name: str) -> str:
+    """``SELECT (COUNT(DISTINCT ?item) AS ?n)`` over the rows listing query ``list_name``
+    pages through: its prefixes and the lines between its ``#ROWS`` and ``#/ROWS`` markers.
+
+    >>> print(count_query("events_list").split("SELECT", 1)[1].strip())
+    (COUNT(DISTINCT ?item) AS ?n)
+    WHERE {
+      GRAPH ?g { ?item a srh:Event }
+    }
+    """
+    lines = load_query(list_name).splitlines()
+    marks = [i for i, line in enumerate(lines) if line.strip() in ("#ROWS", "#/ROWS")]
+    if len(marks) != 2 or lines[marks[0]].strip() != "#ROWS":
+        raise ValueError(f"{list_name}.rq needs one #ROWS … #/ROWS block")
+    prefixes = [line for line in lines if line.startswith("PREFIX ")]
+    rows = lines[marks[0] + 1:marks[1]]
+    return "\n".join([*prefixes, "", "SELECT (COUNT(DISTINCT ?item) AS ?n)", "WHERE {",
+                      *rows, "}", ""])
