@@ -40,8 +40,8 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 from smartregion.namespaces import SCHEMA, SRH
 from smartregion.settings import load_settings
+from smartregion.store import open_backend
 from smartregion.store.publication import Publication
-from smartregion.store.remote import RemoteBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,31 +141,48 @@ def wait_until(url: str, process: subprocess.Popen[bytes], what: str) -> None:
 
 
 # -- measuring -----------------------------------------------------------------------------------
-Job = tuple[str, str]  # (Accept, query text)
+Job = tuple[str, str, dict[str, str]]  # (Accept, URL, query-string parameters)
+Rate = tuple[float, float, float]  # (per second, p50 ms, p95 ms)
 
 
-def jobs_for(mix: dict[str, tuple[str, Callable[[int], str]]], kinds: list[str], first: int,
-             count: int) -> list[Job]:
+def sparql_jobs(endpoint: str, mix: dict[str, tuple[str, Callable[[int], str]]],
+                kinds: list[str], first: int, count: int) -> list[Job]:
     """``count`` requests of each kind, interleaved; a trailing comment makes each text unique,
     so neither the platform's result cache nor anything else can answer from memory."""
-    return [(mix[kind][0], f"{mix[kind][1](i)}\n# request {i}")
+    return [(mix[kind][0], endpoint, {"query": f"{mix[kind][1](i)}\n# request {i}"})
             for i in range(first, first + count) for kind in kinds]
 
 
-def run(url: str, jobs: list[Job], clients: int) -> tuple[float, list[float]]:
+def page_jobs(platform: str, kind: str, first: int, count: int, projects: int,
+              municipalities: int) -> list[Job]:
+    """``count`` distinct Linked Data pages of one kind (distinct documents, so the
+    platform's per-version page cache does not answer from memory)."""
+    paths: dict[str, tuple[str, Callable[[int], str]]] = {
+        "project html": ("text/html", lambda i: f"/doc/project/p{i * 7919 % projects}.html"),
+        "project ttl": (TURTLE, lambda i: f"/doc/project/p{i * 7919 % projects}.ttl"),
+        "municipality html": ("text/html",
+                              lambda i: f"/doc/municipality/06{i * 31 % municipalities:06d}.html"),
+    }
+    accept, path = paths[kind]
+    return [(accept, platform + path(i), {}) for i in range(first, first + count)]
+
+
+PAGE_KINDS = ["project html", "project ttl", "municipality html"]
+
+
+def run(jobs: list[Job], clients: int) -> tuple[float, list[float]]:
     """Send ``jobs`` from ``clients`` threads; (wall seconds, latencies in seconds)."""
     local = threading.local()
     latencies: list[float] = []
     lock = threading.Lock()
 
     def one(job: Job) -> None:
-        accept, text = job
+        accept, url, params = job
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
         started = time.perf_counter()
-        response = session.get(url, params={"query": text}, headers={"Accept": accept},
-                               timeout=120)
+        response = session.get(url, params=params, headers={"Accept": accept}, timeout=120)
         elapsed = time.perf_counter() - started
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}: {response.text[:300]}")
@@ -178,7 +195,7 @@ def run(url: str, jobs: list[Job], clients: int) -> tuple[float, list[float]]:
     return time.perf_counter() - started, latencies
 
 
-def figures(wall: float, latencies: list[float]) -> tuple[float, float, float]:
+def figures(wall: float, latencies: list[float]) -> Rate:
     """(queries/s, p50 ms, p95 ms)."""
     ordered = sorted(latencies)
     return (len(ordered) / wall, statistics.median(ordered) * 1000,
@@ -223,11 +240,21 @@ def start_virtuoso_store(work: Path, processes: list[subprocess.Popen[bytes]]
     return server.query_url, env
 
 
-def measure(name: str, started: tuple[str, dict[str, str]], work: Path, graph: Graph,
-            args: argparse.Namespace, processes: list[subprocess.Popen[bytes]]
-            ) -> dict[tuple[int, str], tuple[float, float]]:
-    """Publish ``graph`` to the store, serve the platform on it, run the mix through both;
-    prints the table and returns (clients, kind) → (platform q/s, store q/s)."""
+def start_embedded_store(work: Path, processes: list[subprocess.Popen[bytes]]
+                         ) -> tuple[str | None, dict[str, str]]:
+    """The embedded store in a fresh data directory: (no direct URL, platform env)."""
+    return None, {"SMARTREGION_STORE": "embedded", "SMARTREGION_BASE_URI": BASE,
+                  "SMARTREGION_DATA_DIR": str(work / "platform")}
+
+
+Figures = dict[tuple[int, str], tuple[Rate, Rate | None]]
+"""(clients, kind) → (through the platform; the store directly, or None without a server)."""
+
+
+def measure(name: str, started: tuple[str | None, dict[str, str]], work: Path, graph: Graph,
+            args: argparse.Namespace, processes: list[subprocess.Popen[bytes]]) -> Figures:
+    """Publish ``graph`` to the store, serve the platform on it, run the query mix through
+    both and the page mix through the platform; prints the tables."""
     direct, store_env = started
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTREGION_")}
     env.update(store_env)
@@ -236,8 +263,7 @@ def measure(name: str, started: tuple[str, dict[str, str]], work: Path, graph: G
     # The loader waits for one request up to 30 min: switching a 1M-triple staging graph in
     # (Oxigraph's MOVE, Virtuoso's DELETE/INSERT) takes longer than the default 60 s; an
     # operator publishing graphs this large sets the same (README, *Scaling out*).
-    settings = load_settings(environ={**env, "SMARTREGION_STORE_TIMEOUT": "1800"})
-    backend = RemoteBackend(settings)
+    backend = open_backend(load_settings(environ={**env, "SMARTREGION_STORE_TIMEOUT": "1800"}))
     started_at = time.perf_counter()
     version = backend.publish(Publication(graphs={f"{BASE}graph/bench": graph}))
     published = time.perf_counter() - started_at
@@ -252,28 +278,66 @@ def measure(name: str, started: tuple[str, dict[str, str]], work: Path, graph: G
     platform = f"http://127.0.0.1:{web_port}"
     wait_until(f"{platform}/readyz", processes[-1], "smartregion serve")
     projects = sum(1 for _ in graph.subjects(RDF.type, SCHEMA.Project))
+    municipalities = sum(1 for _ in graph.subjects(RDF.type, SCHEMA.City))
     mix = query_mix(projects)
     kinds = list(mix)
-    targets = {"platform": f"{platform}/sparql", name: direct}
+    targets = [f"{platform}/sparql", *([direct] if direct else [])]
     first = 1_000_000
-    for url in targets.values():  # warm up connections and the store's pages
-        run(url, jobs_for(mix, kinds, first, 3), 1)
+    for url in targets:  # warm up connections and the store's pages
+        run(sparql_jobs(url, mix, kinds, first, 3), 1)
+    store = name if direct else "(no server)"
     print(f"{'clients':>7} {'query':<10} {'platform q/s':>12} {'p50 ms':>7} "
-          f"{'p95 ms':>7} {name + ' q/s':>12} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}")
+          f"{'p95 ms':>7} {store + ' q/s':>12} {'p50 ms':>7} {'p95 ms':>7} {'ratio':>6}")
     first = 0
-    rates: dict[tuple[int, str], tuple[float, float]] = {}
+    rates: Figures = {}
     for clients in (int(c) for c in args.clients.split(",")):
         for kind in [*kinds, "heavy", "mix"]:
             chosen = kinds if kind == "mix" else HEAVY if kind == "heavy" else [kind]
-            jobs = jobs_for(mix, chosen, first, args.requests)
+            ours = figures(*run(sparql_jobs(targets[0], mix, chosen, first, args.requests),
+                                clients))
+            theirs = (figures(*run(sparql_jobs(direct, mix, chosen, first, args.requests),
+                                   clients)) if direct else None)
             first += args.requests
-            ours = figures(*run(targets["platform"], jobs, clients))
-            theirs = figures(*run(direct, jobs, clients))
-            rates[(clients, kind)] = (ours[0], theirs[0])
+            rates[(clients, kind)] = (ours, theirs)
+            store_columns = (f"{theirs[0]:>12.0f} {theirs[1]:>7.1f} {theirs[2]:>7.1f} "
+                             f"{ours[0] / theirs[0]:>6.2f}" if theirs else f"{'-':>12}")
             print(f"{clients:>7} {kind:<10} {ours[0]:>12.0f} {ours[1]:>7.1f} "
-                  f"{ours[2]:>7.1f} {theirs[0]:>12.0f} {theirs[1]:>7.1f} "
-                  f"{theirs[2]:>7.1f} {ours[0] / theirs[0]:>6.2f}", flush=True)
+                  f"{ours[2]:>7.1f} {store_columns}", flush=True)
+    print(f"{'clients':>7} {'page':<18} {'pages/s':>8} {'p50 ms':>7} {'p95 ms':>7}")
+    for clients in (int(c) for c in args.clients.split(",")):
+        for kind in PAGE_KINDS:
+            jobs = page_jobs(platform, kind, first, args.requests, projects, municipalities)
+            first += args.requests
+            rate, p50, p95 = figures(*run(jobs, clients))
+            rates[(clients, kind)] = ((rate, p50, p95), None)
+            print(f"{clients:>7} {kind:<18} {rate:>8.0f} {p50:>7.1f} {p95:>7.1f}", flush=True)
     return rates
+
+
+def summary(results: dict[str, Figures]) -> None:
+    """The heavy mix against the goals and the platform's added cost on lookups."""
+    print("\nplatform's added cost on lookups (p50, 1 client):")
+    for name, rates in results.items():
+        ours, theirs = rates[(1, "lookup")]
+        if theirs is not None:
+            print(f"  {name}: {ours[1]:.1f} ms through the platform, {theirs[1]:.1f} ms direct "
+                  f"(+{ours[1] - theirs[1]:.1f} ms)")
+        else:
+            print(f"  {name}: {ours[1]:.1f} ms through the platform (no store round trip)")
+    if not {"oxigraph", "virtuoso"} <= results.keys():
+        return
+    print("\nheavy mix (aggregates, text filters, ORDER BY listings, joins), q/s:")
+    for clients, kind in [key for key in results["virtuoso"] if key[1] == "heavy"]:
+        ours, theirs = results["virtuoso"][(clients, kind)]
+        oxigraph = results["oxigraph"][(clients, kind)][1]
+        assert theirs is not None and oxigraph is not None
+        line = (f"  {clients} clients: platform on Virtuoso {ours[0]:.0f}, Virtuoso direct "
+                f"{theirs[0]:.0f} ({ours[0] / theirs[0]:.2f}x, goal >= 0.9x); Oxigraph "
+                f"server direct {oxigraph[0]:.0f} (platform on Virtuoso = "
+                f"{ours[0] / oxigraph[0]:.1f}x it, goal >= 5x)")
+        if "embedded" in results:
+            line += f"; platform on embedded {results['embedded'][(clients, kind)][0][0]:.0f}"
+        print(line)
 
 
 def main() -> None:
@@ -281,17 +345,18 @@ def main() -> None:
     parser.add_argument("--triples", type=int,
                         default=int(os.environ.get("BENCH_TRIPLES", 100_000)))
     parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", 60)),
-                        help="requests per query kind, target and client count")
+                        help="requests per query or page kind, target and client count")
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--workers", type=int, default=2, help="platform web workers")
-    parser.add_argument("--stores", default="oxigraph,virtuoso")
+    parser.add_argument("--stores", default="embedded,oxigraph,virtuoso")
     args = parser.parse_args()
     started_at = time.perf_counter()
     graph = dataset(args.triples)
     print(f"dataset: {len(graph):,} triples, generated in "
           f"{time.perf_counter() - started_at:.1f} s")
-    starters = {"oxigraph": start_oxigraph_store, "virtuoso": start_virtuoso_store}
-    results: dict[str, dict[tuple[int, str], tuple[float, float]]] = {}
+    starters = {"embedded": start_embedded_store, "oxigraph": start_oxigraph_store,
+                "virtuoso": start_virtuoso_store}
+    results: dict[str, Figures] = {}
     for name in args.stores.split(","):
         work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         processes: list[subprocess.Popen[bytes]] = []
@@ -307,15 +372,7 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
             shutil.rmtree(work, ignore_errors=True)
-    if {"oxigraph", "virtuoso"} <= results.keys():
-        print("\nheavy mix (aggregates, text filters, ORDER BY listings, joins), q/s:")
-        for clients, kind in [key for key in results["virtuoso"] if key[1] == "heavy"]:
-            on_virtuoso, virtuoso = results["virtuoso"][(clients, kind)]
-            oxigraph = results["oxigraph"][(clients, kind)][1]
-            print(f"  {clients} clients: platform on Virtuoso {on_virtuoso:.0f}, Virtuoso direct "
-                  f"{virtuoso:.0f} ({on_virtuoso / virtuoso:.2f}x, goal >= 0.9x); Oxigraph "
-                  f"server direct {oxigraph:.0f} (platform on Virtuoso = "
-                  f"{on_virtuoso / oxigraph:.1f}x it, goal >= 5x)")
+    summary(results)
 
 
 if __name__ == "__main__":
