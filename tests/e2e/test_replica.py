@@ -100,6 +100,18 @@ def test_a_replica_serves_the_same_version_with_the_same_etags(
     assert again.returncode == 0 and again.stdout.startswith("already serving version 000001")
 
 
+def test_a_replica_searches_with_the_copied_index(nodes: tuple[Node, Node, Path]) -> None:
+    a, b, _data = nodes
+    hits = [node.get("search.json?q=Mobilität").json() for node in (b, a)]
+    for found in hits:
+        del found["links"]  # the node's own address
+    assert hits[0]["total"] > 0 and hits[0] == hits[1]
+    # tantivy names its segments at random: the same meta.json means B copied A's index
+    # rather than building its own.
+    index = Path("search") / "000001" / "meta.json"
+    assert (b.data_dir / index).read_bytes() == (a.data_dir / index).read_bytes()
+
+
 def test_an_interrupted_replication_leaves_the_old_version_served_whole(
         nodes: tuple[Node, Node, Path]) -> None:
     a, b, data = nodes

@@ -50,21 +50,27 @@ def test_a_replica_copies_the_served_version_and_its_mark(tmp_path: Path) -> Non
     first = _publish(source, "eins")
     (source / "derived" / first).mkdir(parents=True)
     (source / "derived" / first / "void-statistics.json").write_text('{"triples": 1}')
+    (source / "search" / first).mkdir(parents=True)
+    (source / "search" / first / "search-meta.json").write_text('{"documents": 1}')
     done = replicate(str(source), replica)
     assert (done.version, done.switched) == (first, True)
     assert _label(replica) == "eins"
     mark = f"versions/{first}.complete"
     assert (replica / mark).read_text() == (source / mark).read_text()  # same time: same ETags
     assert (replica / "derived" / first / "void-statistics.json").read_text() == '{"triples": 1}'
+    assert (replica / "search" / first / "search-meta.json").read_text() == '{"documents": 1}'
+    (replica / "search" / ".lock").touch()  # the search index builder's own lock stays
     assert replicate(str(source), replica).switched is False
     second = _publish(source, "zwei")
-    assert replicate(str(source), replica).version == second
+    assert replicate(str(source), replica).version == second  # without a search index yet
     assert _label(replica) == "zwei"
+    assert not (replica / "search" / second).exists()  # built on first search, not left empty
     assert [v.id for v in VersionDirectory(replica).list()] == [first, second]
     third = _publish(source, "drei")
     replicate(str(source), replica, keep=1)  # older versions go, with their views and records
     assert [v.id for v in VersionDirectory(replica).list()] == [third]
     assert not (replica / "derived" / first).exists()
+    assert [p.name for p in (replica / "search").iterdir()] == [".lock"]
     assert sorted(p.name for p in (replica / ".replica" / "copied").iterdir()) == [third]
 
 
