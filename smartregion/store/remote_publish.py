@@ -60,14 +60,14 @@ def publish(backend: RemoteBackend, publication: Publication) -> StoreVersion:
             ops.append(ru.drop_graph(g))
             if body:
                 ops.append(ru.insert_data(g, body))
-        backend.run_update(ru.request([*ops, *tail]), "publish")
+        backend.connection.run_update(ru.request([*ops, *tail]), "publish")
         return token_version(backend, token)
     staging = _staging(backend, bodies, token)
     try:
         _upload(backend, publication.graphs, bodies, staging)
         switch = [ru.move_graph(staging[g], g) if g in staging else ru.drop_graph(g)
                   for g in bodies]
-        backend.run_update(ru.request([*switch, *tail]), "publish (switch)")
+        backend.connection.run_update(ru.request([*switch, *tail]), "publish (switch)")
     except BaseException:
         drop_staging(backend, list(staging.values()))
         raise
@@ -98,14 +98,14 @@ def _upload(backend: RemoteBackend, graphs: dict[str, Graph], bodies: dict[str, 
     limit = backend.settings.store_batch_bytes
     for g, temp in staging.items():
         what = f"upload of {g}"
-        if not backend.has_gsp:
+        if not backend.connection.has_gsp:
             for piece in ru.chunks(graphs[g], limit):
-                backend.run_update(ru.insert_data(temp, piece), what)
+                backend.connection.run_update(ru.insert_data(temp, piece), what)
         elif len(bodies[g]) <= limit:
-            backend.put_graph(temp, bodies[g], what)
+            backend.connection.put_graph(temp, bodies[g], what)
         else:
             for i, piece in enumerate(ru.chunks(graphs[g], limit, max_triples=None)):
-                backend.put_graph(temp, piece, what, append=i > 0)
+                backend.connection.put_graph(temp, piece, what, append=i > 0)
         log.info("uploaded %s (%d bytes) into a staging graph", g, len(bodies[g]))
 
 
@@ -134,7 +134,7 @@ def _switch(backend: RemoteBackend, body: bytes) -> None:
     with readers (SQLSTATE 40001: it was rolled back whole, so running it again is safe)."""
     for attempt in range(SWITCH_ATTEMPTS):
         try:
-            backend.run_update(body, "publish (switch)")
+            backend.connection.run_update(body, "publish (switch)")
             return
         except StoreError as exc:
             if "40001" not in str(exc) or attempt == SWITCH_ATTEMPTS - 1:
@@ -148,6 +148,6 @@ def drop_staging(backend: RemoteBackend, graphs: list[str]) -> None:
     if not graphs:
         return
     try:
-        backend.delete_graphs(graphs)
+        backend.connection.delete_graphs(graphs)
     except StoreError as exc:
         log.warning("could not remove staging graphs %s: %s", graphs, exc)

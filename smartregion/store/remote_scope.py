@@ -99,8 +99,9 @@ def check_store(backend: RemoteBackend, *, writing: bool) -> None:
                 "(e.g. a store's system graphs); with SMARTREGION_STORE_DATASET=union its "
                 "default graph would serve them too: set SMARTREGION_STORE_DATASET=named")
     if writing:
-        backend.run_update(ru.drop_graph(settings.base_uri + PROBE), "store check (update)")
-        backend.probe_gsp(settings.base_uri + PROBE)
+        backend.connection.run_update(ru.drop_graph(settings.base_uri + PROBE),
+                                      "store check (update)")
+        backend.connection.probe_gsp(settings.base_uri + PROBE)
     probe = _probe(backend)
     if probe is None:
         return  # an empty store: nothing to look for yet

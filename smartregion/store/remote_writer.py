@@ -141,14 +141,14 @@ class WriteLease:
 
     def _write(self, expires: datetime) -> None:
         graph, lease = ru.iri(self.graph), ru.iri(self.iri)
-        self.backend.run_update((
+        self.backend.connection.run_update((
             f"DELETE WHERE {{ GRAPH {graph} {{ {lease} ?p ?o }} }} ;\n"
             f"INSERT DATA {{ GRAPH {graph} {{ {lease} {ru.iri(SRH.leaseHolder)} "
             f"{Literal(self.holder).n3()} ; {ru.iri(SRH.leaseExpires)} {_time(expires)} }} }}"
         ).encode(), "write lease")
 
     def _delete(self, lease: str) -> None:
-        self.backend.run_update(
+        self.backend.connection.run_update(
             f"DELETE WHERE {{ GRAPH {ru.iri(self.graph)} {{ {ru.iri(lease)} ?p ?o }} }}".encode(),
             "write lease")
 
@@ -157,7 +157,7 @@ class WriteLease:
             graph, lease = ru.iri(self.graph), ru.iri(self.iri)
             expires = ru.iri(SRH.leaseExpires)
             try:  # renewed only while it is still there: a lease lost stays lost
-                self.backend.run_update((
+                self.backend.connection.run_update((
                     f"DELETE {{ GRAPH {graph} {{ {lease} {expires} ?e }} }} "
                     f"INSERT {{ GRAPH {graph} {{ {lease} {expires} "
                     f"{_time(_now() + timedelta(seconds=self.ttl))} }} }} "

@@ -24,6 +24,7 @@ from smartregion.store import remote_update as ru
 from smartregion.store.backend import StoreBackend, StoreError
 from smartregion.store.publication import Publication
 from smartregion.store.remote import RemoteBackend
+from smartregion.store.remote_connection import StoreConnection
 from smartregion.uris import meta_graph_uri
 from tests.conftest import make_settings
 from tests.oxigraph_server import OxigraphServer
@@ -168,15 +169,15 @@ def test_large_publish_is_staged_then_switched(server: OxigraphServer, tmp_path:
                                                monkeypatch: pytest.MonkeyPatch, gsp: bool,
                                                batch: int, in_pieces: bool) -> None:
     uploads: dict[str, list[tuple[bool, int]]] = {}
-    put_graph = RemoteBackend.put_graph
+    put_graph = StoreConnection.put_graph
 
-    def recording(self: RemoteBackend, graph_uri: str, body: bytes, what: str,
+    def recording(self: StoreConnection, graph_uri: str, body: bytes, what: str,
                   append: bool = False) -> None:
         assert len(body) <= batch + 200  # one triple may go past the limit, no more
         uploads.setdefault(graph_uri, []).append((append, len(body)))
         put_graph(self, graph_uri, body, what, append)
 
-    monkeypatch.setattr(RemoteBackend, "put_graph", recording)
+    monkeypatch.setattr(StoreConnection, "put_graph", recording)
     backend = RemoteBackend(server.settings(tmp_path, gsp=gsp, store_batch_bytes=batch))
     backend.publish(first_publication())
     uploads.clear()

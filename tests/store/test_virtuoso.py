@@ -120,7 +120,7 @@ def test_a_publish_killed_during_the_switch_leaves_the_old_state(
     (transaction log replayed) it serves one version completely, never a mix."""
     backend = RemoteBackend(own_server.settings(tmp_path))
     old = backend.publish(Publication(graphs={ALPHA: numbered_graph(50), BETA: one_label()}))
-    real_update = backend.run_update
+    real_update = backend.connection.run_update
     killed = threading.Event()
 
     def update_and_kill(body: bytes, what: str) -> None:
@@ -131,7 +131,7 @@ def test_a_publish_killed_during_the_switch_leaves_the_old_state(
             timer.start()
         real_update(body, what)
 
-    monkeypatch.setattr(backend, "run_update", update_and_kill)
+    monkeypatch.setattr(backend.connection, "run_update", update_and_kill)
     with pytest.raises(StoreError) as caught:
         backend.publish(Publication(graphs={ALPHA: numbered_graph(60_000), BETA: Graph()}))
     assert killed.is_set(), caught.value
