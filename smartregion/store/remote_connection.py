@@ -79,9 +79,13 @@ class StoreConnection:
     def _write(self, method: str, url: str, what: str, body: bytes, content_type: str,
                params: dict[str, str] | None = None) -> None:
         try:
+            # urllib3 sends the body under the *connect* timeout: a store that ingests a
+            # large piece while it reads it may pause reading longer than that, so a write
+            # waits the store timeout for the connection and the body too.
+            timeout = (self.settings.store_timeout, self.settings.store_timeout)
             response = self._writes.request(method, url, params=params, data=body,
                                             headers={"Content-Type": content_type},
-                                            timeout=self._timeouts())
+                                            timeout=timeout)
         except requests.Timeout:
             raise StoreError(
                 f"{what}: the store at {url} did not answer within "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -151,6 +152,36 @@ def test_bearer_token_is_sent_and_never_shown(
     assert "tok-123456" not in str(caught.value) and "***" in str(caught.value)
     assert "tok-123456" not in repr(backend)
     backend.close()
+
+
+class _SlowReader(BaseHTTPRequestHandler):
+    """Pauses before it reads an upload, as a store does that ingests the previous piece."""
+
+    def do_PUT(self) -> None:
+        time.sleep(1.5)
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_upload_outlasts_a_store_that_pauses_reading(tmp_path: Path) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SlowReader)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    backend = RemoteBackend(make_settings(tmp_path, store="remote", query_url=f"{url}/query",
+                                          gsp_url=f"{url}/store", store_timeout=10.0))
+    backend.connection._connect_timeout = 0.5  # shorter than the pause, as 10 s is in life
+    body = b"<http://example.org/s> <http://example.org/p> \"o\" .\n" * 400_000  # 20 MB
+    try:  # more than the socket buffers take: the send waits for the server to read
+        backend.connection.put_graph(f"{url}/g", body, "upload of g")
+    finally:
+        backend.close()
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def test_credentials_in_a_url_are_refused_without_showing_them(tmp_path: Path) -> None:
