@@ -54,6 +54,18 @@ _LineLoader.add_constructor(
 )
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
+    """A date as YAML reads it, or its text when there is no such day (``2023-02-30``): the
+    shapes then report it with its file and line, as for a quoted date."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 @dataclass(frozen=True)
 class Context:
     """The JSON-LD context and what it allows in a curated file."""

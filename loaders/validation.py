@@ -198,12 +198,16 @@ def validate(
     its default graph, for SPARQL-based targets and constraints (else a copy is made).
     """
     shapes, ontology = shapes_and_ontology(settings)
+    if keep is not None and not keep:
+        return ValidationReport(conforms=True)
+    ill_typed = [(s, p, o) for s, p, o in data
+                 if isinstance(o, Literal) and o.ill_typed and (keep is None or s in keep)]
     combined = _NativeSparqlGraph()
     combined.external = native
     combined += data
+    for triple in ill_typed:  # reported below; pySHACL's comparisons fail on them (TypeError)
+        combined.remove(triple)
     combined += ontology
-    if keep is not None and not keep:
-        return ValidationReport(conforms=True)
     # pySHACL's own ``focus_nodes`` option is not used: in 0.40.1 it also filters the value
     # nodes that sh:node and the logical constraints pass on to nested shapes, so a link to
     # a missing entity would pass. Every target in ``data`` is validated; ``keep`` filters.
@@ -219,6 +223,7 @@ def validate(
     except ReportableRuntimeError as exc:
         raise ShapesError(f"the SHACL shapes in {settings.shapes_dir} are broken: {exc}") from exc
     report = ValidationReport(conforms=True)
+    report.violations.extend(_ill_typed(triple, origins or {}) for triple in ill_typed)
     for result in results.subjects(RDF.type, SH.ValidationResult):
         if (None, SH.detail, result) in results:
             continue  # why a nested shape failed: its parent result is the one to report
@@ -258,6 +263,23 @@ def _violation(results: Graph, node: Node, origins: Mapping[Node, str]) -> Viola
         origin=origins.get(focus) if focus is not None else None,
         focus_node=focus,
         value_node=value,
+    )
+
+
+def _ill_typed(triple: tuple[Node, Node, Node], origins: Mapping[Node, str]) -> Violation:
+    """The violation of a literal whose text is not a value of its datatype (``"2025-13-45"``
+    as ``xsd:date``): SHACL's ``sh:datatype`` rule, checked here for every property."""
+    focus, path, value = triple
+    assert isinstance(value, Literal) and isinstance(path, URIRef)
+    kind = _prefixed(value.datatype) if value.datatype is not None else "literal"
+    return Violation(
+        focus=str(focus), path=_prefixed(path), value=value.n3(), shape="datatype",
+        severity="Violation",
+        message_de=f"Der Wert ist kein gültiger Wert des Typs {kind}"
+                   + (" (ein Datum JJJJ-MM-TT)." if kind == "xsd:date" else "."),
+        message_en=f"The value is not a valid {kind}"
+                   + (" (a date YYYY-MM-DD)." if kind == "xsd:date" else "."),
+        origin=origins.get(focus), focus_node=focus, value_node=value,
     )
 
 

@@ -7,6 +7,7 @@ wrong usage.
 from __future__ import annotations
 
 import gzip
+import logging
 import shutil
 import sys
 import tempfile
@@ -53,6 +54,9 @@ def _progress_printer() -> object:
 @click.pass_context
 def main(ctx: click.Context, config: Path | None) -> None:
     """Smarte Region Hessen – Linked Open Data platform."""
+    # A literal that is not a value of its datatype is a violation naming its file and line
+    # (loaders/validation.py); rdflib's own warning about it, with a traceback, only confuses.
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 

@@ -31,6 +31,10 @@ CASES = {
     "missing-source.yaml": (1, "dct:source", ":2"),
     "wrong-ags.yaml": (1, "srh:ags", ":2"),
     "end-before-start.yaml": (1, "schema:startDate", ":2"),
+    # literals that are not values of their datatype: pySHACL crashed or let them pass
+    "impossible-date.yaml": (1, "kein gültiger Wert des Typs xsd:date", ":2"),
+    "impossible-date-unquoted.yaml": (1, "not a valid xsd:date", ":2"),
+    "not-a-date.yaml": (1, "schema:startDate", ":2"),
     "negative-amount.yaml": (1, "srh:amountEUR", ":7"),
     "dangling-municipality.yaml": (1, "srh:municipality", ":2"),
     "dangling-organisation.yaml": (1, "srh:partner", ":2"),
@@ -83,6 +87,7 @@ def test_broken_file_is_rejected_and_nothing_changes(
     output = result.output
     assert f"{name}{line}" in output, output
     assert rule in output, output
+    assert "Traceback" not in output, output
     assert backend.version() == before_version
     assert _all_quads(backend) == before_quads
 
