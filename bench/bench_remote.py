@@ -1,20 +1,22 @@
-"""Scale-out benchmark: the query mix through the platform on a remote Oxigraph server and on
-Virtuoso 7, and against each store directly, in the same run; prints queries/s, latencies, the
-ratios and the heavy mix against the goals.
+"""Scale-out benchmark: the query mix and the page mix through the platform on the embedded
+store, on a remote Oxigraph server and on Virtuoso 7, and the query mix against each store
+server directly, in one run per dataset size; prints queries/s, latencies, the ratios, the
+lookup's added cost per backend and the heavy mix against the goals.
 
-    .venv/bin/python -m bench.bench_remote [--triples 100000] [--requests 300] [--clients 1,4]
-                                           [--stores oxigraph,virtuoso]
+    .venv/bin/python -m bench.bench_remote [--triples 100000,1000000] [--requests 60]
+                                           [--clients 1,4] [--stores embedded,oxigraph,virtuoso]
 
 What runs: a deterministic dataset shaped like ours (districts, municipalities, projects with
-fields of action, bilingual titles) is published through :class:`RemoteBackend` into a fresh
-``oxigraph serve --union-default-graph`` process, then into a fresh Virtuoso 7 (Debian's
-``virtuoso-t`` with the tests' ``virtuoso.ini``, skipped when missing); ``smartregion serve``
-(granian) is started with ``SMARTREGION_STORE=remote`` on each. The same requests (SPARQL 1.1
-Protocol GET, same Accept) go to the platform's ``/sparql`` and to the store directly. Every
-request of the mix is distinct (a varying IRI, offset or limit), so the platform's result
-cache (keyed by store version) does not hide the store round trip. Client, platform and store
-share this machine's cores, so absolute figures are lower than on separate machines; the
-ratio is what the run is for.
+fields of action, bilingual titles) is published through the store interface into a fresh
+embedded store, a fresh ``oxigraph serve --union-default-graph`` process and a fresh Virtuoso
+7 (Debian's ``virtuoso-t`` with the tests' ``virtuoso.ini``, skipped when missing);
+``smartregion serve`` (granian, 2 workers) is started on each. The same requests (SPARQL 1.1
+Protocol GET, same Accept) go to the platform's ``/sparql`` and to the store directly; the
+page mix (project HTML and Turtle, municipality HTML) goes to the platform. Every request is
+distinct (a varying IRI, offset or limit), so the platform's result and page caches (keyed
+by store version) do not hide the store round trip. Client, platform and store share this
+machine's cores, so absolute figures are lower than on separate machines; the ratio is what
+the run is for.
 """
 
 from __future__ import annotations
@@ -342,37 +344,44 @@ def summary(results: dict[str, Figures]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--triples", type=int,
-                        default=int(os.environ.get("BENCH_TRIPLES", 100_000)))
+    parser.add_argument("--triples", default=os.environ.get("BENCH_TRIPLES", "100000,1000000"),
+                        help="dataset sizes, comma-separated (default 100000,1000000)")
     parser.add_argument("--requests", type=int, default=int(os.environ.get("BENCH_REQUESTS", 60)),
                         help="requests per query or page kind, target and client count")
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--workers", type=int, default=2, help="platform web workers")
     parser.add_argument("--stores", default="embedded,oxigraph,virtuoso")
     args = parser.parse_args()
-    started_at = time.perf_counter()
-    graph = dataset(args.triples)
-    print(f"dataset: {len(graph):,} triples, generated in "
-          f"{time.perf_counter() - started_at:.1f} s")
+    summaries: list[tuple[int, dict[str, Figures]]] = []
+    for size in (int(n) for n in args.triples.split(",")):
+        started_at = time.perf_counter()
+        graph = dataset(size)
+        print(f"\n#### dataset: {len(graph):,} triples, generated in "
+              f"{time.perf_counter() - started_at:.1f} s")
+        summaries.append((len(graph), {name: figures for name in args.stores.split(",")
+                                       if (figures := measure_store(name, graph, args))}))
+    for triples, results in summaries:
+        print(f"\n#### {triples:,} triples")
+        summary(results)
+
+
+def measure_store(name: str, graph: Graph, args: argparse.Namespace) -> Figures | None:
+    """Start store ``name`` in a fresh folder, measure, stop it; ``None`` when it is missing."""
     starters = {"embedded": start_embedded_store, "oxigraph": start_oxigraph_store,
                 "virtuoso": start_virtuoso_store}
-    results: dict[str, Figures] = {}
-    for name in args.stores.split(","):
-        work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-        processes: list[subprocess.Popen[bytes]] = []
-        try:
-            started = starters[name](work, processes)
-            if started is not None:
-                results[name] = measure(name, started, work, graph, args, processes)
-        finally:
-            for process in reversed(processes):
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            shutil.rmtree(work, ignore_errors=True)
-    summary(results)
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        started = starters[name](work, processes)
+        return measure(name, started, work, graph, args, processes) if started else None
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
