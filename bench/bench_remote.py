@@ -235,7 +235,9 @@ def start_virtuoso_store(work: Path, processes: list[subprocess.Popen[bytes]]
     if virtuoso_missing():
         print(f"virtuoso: skipped ({virtuoso_missing()})")
         return None
-    server = start_virtuoso(work / "virtuoso")
+    # MaxQueryExecutionTime bounds the publish's switch (one DELETE/INSERT operation) too:
+    # a million triples take longer than the tests' 10 s.
+    server = start_virtuoso(work / "virtuoso", query_timeout=1800)
     processes.append(server.process)
     env = server.environment(work, base_uri=BASE)
     env["SMARTREGION_DATA_DIR"] = str(work / "platform")

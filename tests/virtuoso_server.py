@@ -199,9 +199,11 @@ def virtuoso_missing() -> str | None:
     return None
 
 
-def start_virtuoso(directory: Path, *, operator_setup: bool = True) -> VirtuosoServer:
+def start_virtuoso(directory: Path, *, operator_setup: bool = True,
+                   query_timeout: int = SERVER_QUERY_TIMEOUT) -> VirtuosoServer:
     """Start ``virtuoso-t`` on a fresh database in ``directory``; return once ``/sparql``
-    answers and (unless ``operator_setup=False``) the operator's set-up is done."""
+    answers and (unless ``operator_setup=False``) the operator's set-up is done.
+    ``query_timeout`` is ``MaxQueryExecutionTime``: it bounds a publish's switch too."""
     missing = virtuoso_missing()
     if missing:
         pytest.skip(missing)
@@ -212,7 +214,7 @@ def start_virtuoso(directory: Path, *, operator_setup: bool = True) -> VirtuosoS
         http_port = free_port()
     ini = directory / "virtuoso.ini"
     ini.write_text(INI.format(dir=directory, vad=VAD_DIR, sql_port=sql_port,
-                              http_port=http_port, timeout=SERVER_QUERY_TIMEOUT))
+                              http_port=http_port, timeout=query_timeout))
     server = VirtuosoServer(_run(directory), directory, sql_port, http_port)
     try:
         _wait_until_ready(server)

@@ -137,6 +137,12 @@ def _switch(backend: RemoteBackend, body: bytes) -> None:
             backend.connection.run_update(body, "publish (switch)")
             return
         except StoreError as exc:
+            if "SR171" in str(exc):  # Virtuoso stopped it and rolled it back
+                raise StoreError(
+                    f"{exc}\nThe switch is one update operation, and Virtuoso stopped it at "
+                    "its MaxQueryExecutionTime ([SPARQL] in virtuoso.ini); raise that limit "
+                    "above the time a switch of this size takes. Nothing was published."
+                ) from None
             if "40001" not in str(exc) or attempt == SWITCH_ATTEMPTS - 1:
                 raise
             log.info("the switch was rolled back by a deadlock with readers; trying again")

@@ -147,6 +147,25 @@ def test_a_publish_killed_during_the_switch_leaves_the_old_state(
     after.close()
 
 
+def test_a_switch_longer_than_the_store_allows_names_the_limit(tmp_path: Path) -> None:
+    """``MaxQueryExecutionTime`` bounds the switch too: past it Virtuoso rolls the operation
+    back (SR171), and the message names the limit to raise."""
+    server = start_virtuoso(tmp_path / "virtuoso", query_timeout=1)
+    try:
+        backend = RemoteBackend(server.settings(tmp_path))
+        old = backend.publish(Publication(graphs={ALPHA: numbered_graph(50)}))
+        with pytest.raises(StoreError, match="SR171") as caught:
+            backend.publish(Publication(graphs={ALPHA: numbered_graph(200_000)}))
+        assert "MaxQueryExecutionTime" in str(caught.value)
+        assert "Nothing was published" in str(caught.value)
+        assert backend.version() == old
+        assert count(server, ALPHA) == 50
+        assert all("/.staging/" not in g for g in server.graph_names())
+        backend.close()
+    finally:
+        stop_virtuoso(server)
+
+
 def test_only_the_platform_graphs_are_seen(server: VirtuosoServer, tmp_path: Path) -> None:
     assert SYSTEM_GRAPH in server.graph_names()
     backend = RemoteBackend(server.settings(tmp_path))
