@@ -235,9 +235,12 @@ def start_virtuoso_store(work: Path, processes: list[subprocess.Popen[bytes]]
     if virtuoso_missing():
         print(f"virtuoso: skipped ({virtuoso_missing()})")
         return None
-    # MaxQueryExecutionTime bounds the publish's switch (one DELETE/INSERT operation) too:
-    # a million triples take longer than the tests' 10 s.
-    server = start_virtuoso(work / "virtuoso", query_timeout=1800)
+    # The switch of a publish is one DELETE/INSERT operation, bounded by MaxQueryExecutionTime
+    # and TransactionAfterImageLimit: a million triples need more than the tests' 10 s and
+    # Virtuoso's default 50 MB. 2.6 GB of page cache (NumberOfBuffers) instead of the tests'
+    # 80 MB, as an operator gives a store of this size.
+    server = start_virtuoso(work / "virtuoso", query_timeout=1800, buffers=320_000,
+                            after_image=2_000_000_000)
     processes.append(server.process)
     env = server.environment(work, base_uri=BASE)
     env["SMARTREGION_DATA_DIR"] = str(work / "platform")

@@ -62,8 +62,10 @@ CheckpointInterval = 60
 CaseMode           = 2
 DirsAllowed        = ., {dir}, {vad}
 VADInstallDir      = {vad}/
-NumberOfBuffers    = 10000
-MaxDirtyBuffers    = 6000
+NumberOfBuffers    = {buffers}
+MaxDirtyBuffers    = {dirty_buffers}
+; Bytes one transaction may change (SR325 above it); a publish's switch is one transaction.
+TransactionAfterImageLimit = {after_image}
 ThreadsPerQuery    = 2
 MaxQueryMem        = 512M
 ; ORDER BY with LIMIT above this many rows is refused (SR353); the sitemap asks for 50000.
@@ -200,10 +202,14 @@ def virtuoso_missing() -> str | None:
 
 
 def start_virtuoso(directory: Path, *, operator_setup: bool = True,
-                   query_timeout: int = SERVER_QUERY_TIMEOUT) -> VirtuosoServer:
+                   query_timeout: int = SERVER_QUERY_TIMEOUT, buffers: int = 10_000,
+                   after_image: int = 50_000_000) -> VirtuosoServer:
     """Start ``virtuoso-t`` on a fresh database in ``directory``; return once ``/sparql``
     answers and (unless ``operator_setup=False``) the operator's set-up is done.
-    ``query_timeout`` is ``MaxQueryExecutionTime``: it bounds a publish's switch too."""
+
+    ``query_timeout`` is ``MaxQueryExecutionTime`` and ``after_image`` is
+    ``TransactionAfterImageLimit`` (Virtuoso's default): both bound a publish's switch too.
+    ``buffers`` is ``NumberOfBuffers`` (8 KiB pages of cache: 80 MB for the tests)."""
     missing = virtuoso_missing()
     if missing:
         pytest.skip(missing)
@@ -214,7 +220,8 @@ def start_virtuoso(directory: Path, *, operator_setup: bool = True,
         http_port = free_port()
     ini = directory / "virtuoso.ini"
     ini.write_text(INI.format(dir=directory, vad=VAD_DIR, sql_port=sql_port,
-                              http_port=http_port, timeout=query_timeout))
+                              http_port=http_port, timeout=query_timeout, buffers=buffers,
+                              dirty_buffers=buffers * 3 // 4, after_image=after_image))
     server = VirtuosoServer(_run(directory), directory, sql_port, http_port)
     try:
         _wait_until_ready(server)

@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWITCH_ATTEMPTS = 10
+VIRTUOSO_LIMITS = {
+    "SR171": "its MaxQueryExecutionTime ([SPARQL] in virtuoso.ini: seconds)",
+    "SR325": "its TransactionAfterImageLimit ([Parameters] in virtuoso.ini: bytes one "
+             "transaction may change)",
+}
+"""Virtuoso's refusals of a switch that is too large, by error code, and the limit to raise."""
 
 
 def publish(backend: RemoteBackend, publication: Publication) -> StoreVersion:
@@ -137,16 +143,35 @@ def _switch(backend: RemoteBackend, body: bytes) -> None:
             backend.connection.run_update(body, "publish (switch)")
             return
         except StoreError as exc:
-            if "SR171" in str(exc):  # Virtuoso stopped it and rolled it back
+            limit = next((name for code, name in VIRTUOSO_LIMITS.items() if code in str(exc)),
+                         None)
+            if limit is not None:  # Virtuoso stopped the operation and rolled it back
                 raise StoreError(
                     f"{exc}\nThe switch is one update operation, and Virtuoso stopped it at "
-                    "its MaxQueryExecutionTime ([SPARQL] in virtuoso.ini); raise that limit "
-                    "above the time a switch of this size takes. Nothing was published."
-                ) from None
+                    f"{limit}; raise that limit above what a switch of this size needs. "
+                    "Nothing was published.") from None
             if "40001" not in str(exc) or attempt == SWITCH_ATTEMPTS - 1:
                 raise
             log.info("the switch was rolled back by a deadlock with readers; trying again")
             time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+
+
+def sweep_staging(backend: RemoteBackend) -> list[str]:
+    """Remove the staging graphs a killed or failed publish left behind (the caller holds the
+    write lease, so no publish of another loader is running); the graphs removed.
+
+    Left in the store they would cost space and, where the default graph is the union of all
+    graphs (Oxigraph), show in every query that names no graph.
+    """
+    rows = backend.select_unscoped(
+        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER(STRSTARTS(STR(?g), {ru.literal(backend.staging_prefix)})) }}")
+    leftovers = sorted({str(row["g"]) for row in rows if "g" in row})
+    if leftovers:
+        log.warning("removing %d staging graph(s) an earlier publish left behind: %s",
+                    len(leftovers), ", ".join(leftovers))
+        drop_staging(backend, leftovers)
+    return leftovers
 
 
 def drop_staging(backend: RemoteBackend, graphs: list[str]) -> None:

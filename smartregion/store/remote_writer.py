@@ -45,6 +45,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal
 
 from smartregion.namespaces import SRH, XSD
+from smartregion.store import remote_publish
 from smartregion.store import remote_update as ru
 from smartregion.store.backend import StoreError, WaitNotice
 from smartregion.store.publication import Publication, StoreVersion
@@ -175,6 +176,7 @@ def hold_lease(backend: RemoteBackend, holder: str,
     lease.acquire(on_wait)
     backend.lease = lease
     try:
+        remote_publish.sweep_staging(backend)
         yield lease
     finally:
         backend.lease = None

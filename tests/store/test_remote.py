@@ -19,7 +19,7 @@ from rdflib.compare import isomorphic
 from endpoint import create_app
 from loaders.pipeline import load, resolve_sources
 from smartregion.formats import graph_format, results_format
-from smartregion.namespaces import SCHEMA
+from smartregion.namespaces import RDFS, SCHEMA
 from smartregion.store import open_backend, remote_scope
 from smartregion.store import remote_update as ru
 from smartregion.store.backend import StoreBackend, StoreError
@@ -246,6 +246,24 @@ def test_failed_switch_drops_the_staging_graphs(server: OxigraphServer, tmp_path
     assert isomorphic(good.graph(BETA), beta_graph())
     good.close()
     refusing.close()
+
+
+@pytest.mark.remote
+def test_the_next_loader_removes_staging_graphs_a_killed_publish_left(
+        server: OxigraphServer, tmp_path: Path) -> None:
+    backend = RemoteBackend(server.settings(tmp_path))
+    backend.publish(first_publication())
+    # What a loader killed during its upload leaves: a staging graph that the union default
+    # graph shows in every query.
+    left = f"{backend.staging_prefix}dead0001/0"
+    server.update(f'INSERT DATA {{ GRAPH <{left}> {{ <{ALPHA}#x> <{RDFS}label> "Rest" }} }}')
+    ask = f"ASK {{ <{ALPHA}#x> <{RDFS}label> ?o }}"
+    assert backend.ask_unscoped(ask)
+    with backend.writer("next loader") as writer, writer.stage({BETA: beta_graph()}) as stage:
+        stage.commit({})
+    assert left not in server.graph_names()
+    assert not backend.ask_unscoped(ask)
+    backend.close()
 
 
 @pytest.mark.remote

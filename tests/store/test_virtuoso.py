@@ -147,20 +147,29 @@ def test_a_publish_killed_during_the_switch_leaves_the_old_state(
     after.close()
 
 
-def test_a_switch_longer_than_the_store_allows_names_the_limit(tmp_path: Path) -> None:
-    """``MaxQueryExecutionTime`` bounds the switch too: past it Virtuoso rolls the operation
-    back (SR171), and the message names the limit to raise."""
-    server = start_virtuoso(tmp_path / "virtuoso", query_timeout=1)
+@pytest.mark.parametrize(("limits", "code", "limit", "cleaned_up"), [
+    # With a 1 s limit the removal of the staging graph is stopped too (the next loader's
+    # sweep removes it: test_remote.py).
+    ({"query_timeout": 1}, "SR171", "MaxQueryExecutionTime", False),
+    ({"after_image": 3_000_000}, "SR325", "TransactionAfterImageLimit", True),
+], ids=["time", "after-image"])
+def test_a_switch_larger_than_the_store_allows_names_the_limit(
+        tmp_path: Path, limits: dict[str, int], code: str, limit: str,
+        cleaned_up: bool) -> None:
+    """``MaxQueryExecutionTime`` and ``TransactionAfterImageLimit`` bound the switch too: past
+    either Virtuoso rolls the operation back, and the message names the limit to raise."""
+    server = start_virtuoso(tmp_path / "virtuoso", **limits)
     try:
-        backend = RemoteBackend(server.settings(tmp_path))
+        # Uploads in pieces of 500 kB stay under both limits; the switch of all at once not.
+        backend = RemoteBackend(server.settings(tmp_path, store_batch_bytes=500_000))
         old = backend.publish(Publication(graphs={ALPHA: numbered_graph(50)}))
-        with pytest.raises(StoreError, match="SR171") as caught:
+        with pytest.raises(StoreError, match=code) as caught:
             backend.publish(Publication(graphs={ALPHA: numbered_graph(200_000)}))
-        assert "MaxQueryExecutionTime" in str(caught.value)
-        assert "Nothing was published" in str(caught.value)
+        assert limit in str(caught.value) and "Nothing was published" in str(caught.value)
         assert backend.version() == old
         assert count(server, ALPHA) == 50
-        assert all("/.staging/" not in g for g in server.graph_names())
+        if cleaned_up:
+            assert all("/.staging/" not in g for g in server.graph_names())
         backend.close()
     finally:
         stop_virtuoso(server)
