@@ -22,6 +22,7 @@ the run is for.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import shutil
@@ -357,6 +358,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="platform web workers")
     parser.add_argument("--stores", default="embedded,oxigraph,virtuoso")
     args = parser.parse_args()
+    # The publish says how long its upload and its switch took.
+    logging.basicConfig(format="   %(asctime)s %(message)s", level=logging.WARNING)
+    logging.getLogger("smartregion.store.remote_publish").setLevel(logging.INFO)
     summaries: list[tuple[int, dict[str, Figures]]] = []
     for size in (int(n) for n in args.triples.split(",")):
         started_at = time.perf_counter()

@@ -73,7 +73,9 @@ def publish(backend: RemoteBackend, publication: Publication) -> StoreVersion:
         _upload(backend, publication.graphs, bodies, staging)
         switch = [ru.move_graph(staging[g], g) if g in staging else ru.drop_graph(g)
                   for g in bodies]
+        started = time.monotonic()
         backend.connection.run_update(ru.request([*switch, *tail]), "publish (switch)")
+        log.info("switched the staged graphs in (%.1f s)", time.monotonic() - started)
     except BaseException:
         drop_staging(backend, list(staging.values()))
         raise
@@ -139,8 +141,10 @@ def _switch(backend: RemoteBackend, body: bytes) -> None:
     """Run the switch operation; again when the store chose it as the victim of a deadlock
     with readers (SQLSTATE 40001: it was rolled back whole, so running it again is safe)."""
     for attempt in range(SWITCH_ATTEMPTS):
+        started = time.monotonic()
         try:
             backend.connection.run_update(body, "publish (switch)")
+            log.info("switched the staged graphs in (%.1f s)", time.monotonic() - started)
             return
         except StoreError as exc:
             limit = next((name for code, name in VIRTUOSO_LIMITS.items() if code in str(exc)),
