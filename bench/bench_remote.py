@@ -339,12 +339,12 @@ def summary(results: dict[str, Figures]) -> None:
         ours, theirs = results["virtuoso"][(clients, kind)]
         oxigraph = results["oxigraph"][(clients, kind)][1]
         assert theirs is not None and oxigraph is not None
-        line = (f"  {clients} clients: platform on Virtuoso {ours[0]:.0f}, Virtuoso direct "
-                f"{theirs[0]:.0f} ({ours[0] / theirs[0]:.2f}x, goal >= 0.9x); Oxigraph "
-                f"server direct {oxigraph[0]:.0f} (platform on Virtuoso = "
+        line = (f"  {clients} clients: platform on Virtuoso {ours[0]:.1f}, Virtuoso direct "
+                f"{theirs[0]:.1f} ({ours[0] / theirs[0]:.2f}x, goal >= 0.9x); Oxigraph "
+                f"server direct {oxigraph[0]:.1f} (platform on Virtuoso = "
                 f"{ours[0] / oxigraph[0]:.1f}x it, goal >= 5x)")
         if "embedded" in results:
-            line += f"; platform on embedded {results['embedded'][(clients, kind)][0][0]:.0f}"
+            line += f"; platform on embedded {results['embedded'][(clients, kind)][0][0]:.1f}"
         print(line)
 
 
