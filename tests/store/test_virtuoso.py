@@ -150,8 +150,11 @@ def test_a_publish_killed_during_the_switch_leaves_the_old_state(
 @pytest.mark.parametrize(("limits", "code", "limit", "cleaned_up"), [
     # With a 1 s limit the removal of the staging graph is stopped too (the next loader's
     # sweep removes it: test_remote.py).
-    ({"query_timeout": 1}, "SR171", "MaxQueryExecutionTime", False),
-    ({"after_image": 3_000_000}, "SR325", "TransactionAfterImageLimit", True),
+    # Each case sets the other limit far away, so only the one under test can stop the switch.
+    ({"query_timeout": 1, "after_image": 2_000_000_000}, "SR171", "MaxQueryExecutionTime",
+     False),
+    ({"query_timeout": 600, "after_image": 3_000_000}, "SR325", "TransactionAfterImageLimit",
+     True),
 ], ids=["time", "after-image"])
 def test_a_switch_larger_than_the_store_allows_names_the_limit(
         tmp_path: Path, limits: dict[str, int], code: str, limit: str,
@@ -161,7 +164,11 @@ def test_a_switch_larger_than_the_store_allows_names_the_limit(
     server = start_virtuoso(tmp_path / "virtuoso", **limits)
     try:
         # Uploads in pieces of 500 kB stay under both limits; the switch of all at once not.
-        backend = RemoteBackend(server.settings(tmp_path, store_batch_bytes=500_000))
+        # The loader waits out a switch that only the after-image limit stops; with a 1 s
+        # limit it keeps the tests' 30 s (the removal of the staging graph times out too).
+        backend = RemoteBackend(server.settings(
+            tmp_path, store_batch_bytes=500_000,
+            store_timeout=600.0 if code == "SR325" else 30.0))
         old = backend.publish(Publication(graphs={ALPHA: numbered_graph(50)}))
         with pytest.raises(StoreError, match=code) as caught:
             backend.publish(Publication(graphs={ALPHA: numbered_graph(200_000)}))
